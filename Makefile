@@ -1,0 +1,49 @@
+# The two commands of the README: `make book` and `make test`. Both bootstrap .venv on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JB     := $(BIN)/jupyter-book
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# matplotlib: kernels choose their own backend (an inherited MPLBACKEND changes outputs, DESIGN §9)
+unexport MPLBACKEND
+
+.PHONY: install book test lint unit nbval build-strict lab bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+book: $(STAMP)
+	$(JB) build . --builder html
+	@echo "本が完成しました / book built: $(CURDIR)/_build/html/index.html"
+
+test: lint unit nbval build-strict
+	@echo "make test: all checks passed"
+
+lint: $(STAMP)
+	$(BIN)/ruff check code tests bench
+	$(BIN)/ruff format --check code tests bench
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env chapters
+
+build-strict: $(STAMP)
+	rm -rf _build/html _build/.doctrees
+	$(JB) build . --builder html --warningiserror --nitpick --keep-going
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_optimizers.py
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis .ruff_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,513 @@
+r"""Learning-rate optimizers of the book (学習率最適化手法): SGD, Momentum, AdaGrad, RMSProp, Adam.
+
+Every class follows the seed's code (and ゼロから作る Deep Learning's ``common/optimizer.py``): the
+parameters are a ``dict`` of NumPy arrays, the gradient a ``dict`` with the same keys, and ``update``
+changes the parameters in place::
+
+    opt = Momentum(learning_rate=0.01, momentum=0.9)
+    opt.update(params, grad)          # params[key] changes in place; returns None
+
+Notation (DESIGN §3): η ``learning_rate`` (学習率; the seed also writes ε), μ ``momentum`` (慣性),
+θ ``theta`` (小さな定数), ρ ``decay_rate`` (減衰率), β₁ ``beta1``, β₂ ``beta2``; the state is
+``self.v`` (速度), ``self.h`` (勾配の二乗の蓄積) and ``self.m`` (勾配の移動平均), dicts keyed like
+``params`` that appear on the first ``update`` and disappear on ``reset()``.
+
+How the seed's lines are run
+----------------------------
+Each class docstring shows the seed's lines for one key, e.g. ::
+
+    self.h[key] += grad[key] * grad[key]
+
+and its ``_step`` method runs the same arithmetic, in place, on matching pieces ("blocks") of
+``params[key]``, ``grad[key]`` and the state arrays, called ``p``, ``g`` and ``h``: the line above reads
+``h += g * g``. A block holds 128 KiB, so the temporary arrays NumPy makes for ``g * g`` stay in the CPU
+cache instead of going out to main memory, and on large arrays the blocks are shared among the CPU cores
+(NumPy releases the GIL while it computes). The numbers are the same as the literal lines', because every
+operation acts element by element; it is only faster (``make bench``: about 2–4× at 10⁶–10⁷ parameters).
+
+Hyper-parameters are properties: they are read again at every ``update`` (a learning-rate schedule may
+set ``opt.learning_rate`` between steps), and a bad value is refused with a Japanese message whether it
+comes through the constructor or an assignment. ``update`` checks everything — the dicts, keys, shapes,
+dtypes and that the gradient is finite — before it touches ``params`` or the state, so a refused call
+leaves both exactly as they were.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+
+import numpy as np
+
+from lropt._validation import check_positive, check_real, check_unit_interval, describe
+
+__all__ = [
+    "Params",
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "AdaGrad",
+    "RMSProp",
+    "Adam",
+    "OPTIMIZERS",
+]
+
+Params = dict[str, np.ndarray]
+"""Parameters or gradients: a name such as ``"W1"`` mapped to a NumPy array."""
+
+_BLOCK_SIZE = 1 << 16
+"""Numbers per block in ``update`` (65 536: 256 KiB of float32, 512 KiB of float64)."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _check_nonnegative(name: str, value: object, symbol: str | None = None) -> float:
+    """Finite and at least 0 (AdaGrad の h の初期値 h₀)."""
+    result = check_real(name, value, symbol)
+    label = f"{name}（{symbol}）" if symbol else name
+    if not result >= 0:
+        raise ValueError(
+            f"引数 {label} は 0 以上の有限の実数でなければなりません"
+            f"（有効な範囲: 0 ≤ {symbol or name} < ∞）。受け取った値: {result}"
+        )
+    return result
+
+
+def _hyperparameter(name: str, check: Callable[[str, object, str | None], float], symbol: str) -> property:
+    """A public hyper-parameter whose assignment is checked (``opt.learning_rate = 0.1``)."""
+    attr = "_" + name
+
+    def get(self: Optimizer) -> float:
+        return getattr(self, attr)
+
+    def set_(self: Optimizer, value: object) -> None:
+        setattr(self, attr, check(name, value, symbol))
+
+    return property(get, set_, doc=f"{symbol} (``{name}``); checked on every assignment.")
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    """True when ``a`` holds no nan, +inf or -inf.
+
+    Fast path: ``a · a`` (one BLAS pass, no temporary array) is finite only if every element is, since a
+    nan makes it nan and an inf makes it +inf. It can also overflow to inf for finite but huge values;
+    only then do we pay for the exact element-wise ``np.isfinite``.
+    """
+    if a.size > 1024 and a.dtype in (np.float32, np.float64) and a.flags.c_contiguous:
+        flat = a.reshape(-1)
+        with np.errstate(all="ignore"):
+            if math.isfinite(np.dot(flat, flat)):
+                return True
+    return bool(np.isfinite(a).all())
+
+
+def _first_bad(original: np.ndarray, converted: np.ndarray) -> str:
+    """Where the first nan/inf of ``converted`` sits, for the error message."""
+    index = tuple(int(i) for i in np.argwhere(~np.isfinite(converted))[0])
+    where = f"位置 {index} " if index else ""
+    value = original[index]
+    if converted.dtype != original.dtype and np.isfinite(value):
+        return (
+            f"{where}の値 {value!r} は dtype {converted.dtype} に変換すると {converted[index]!r} になります"
+            f"（{converted.dtype} で表せる範囲を超えています）"
+        )
+    return f"{where}の値は {value!r} です"
+
+
+def _blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
+    """Yield matching pieces of equally shaped arrays, each small enough to stay in the CPU cache.
+
+    Every piece is a view, so an in-place operation on it (``p -= ...``) changes the original array.
+    Arrays that are small, or not all C-contiguous (e.g. a slice ``W[:, ::2]``), come back whole.
+    """
+    size = arrays[0].size
+    if size <= _BLOCK_SIZE or not all(a.flags.c_contiguous for a in arrays):
+        yield arrays
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    for start in range(0, size, _BLOCK_SIZE):
+        yield tuple(a[start : start + _BLOCK_SIZE] for a in flat)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# base class
+# ---------------------------------------------------------------------------------------------------------
+
+
+class Optimizer:
+    """Common part of the optimizers (最適化手法): argument checks, state creation and ``reset``.
+
+    Subclasses list their state dicts in ``_state_names`` (e.g. ``("v",)``) and write ``update``.
+    """
+
+    _state_names: tuple[str, ...] = ()
+    _hyper_names: tuple[str, ...] = ()
+
+    learning_rate = _hyperparameter("learning_rate", check_positive, "η")
+
+    def __init__(self, learning_rate: float = 0.01) -> None:
+        self.learning_rate = learning_rate
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the state (速度・蓄積など); the next ``update`` starts again from zeros."""
+        for name in self._state_names:
+            setattr(self, name, None)
+
+    def update(self, params: Params, grad: Params) -> None:
+        """Move ``params`` one step against ``grad``, in place."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._hyper_names)
+        return f"{type(self).__name__}({args})"
+
+    def _new_state(self, params: Params, fill: float = 0.0) -> Params:
+        """One state array per key: zeros (or ``fill``) with the shape and dtype of ``params[key]``."""
+        return {key: np.full_like(val, fill) for key, val in params.items()}
+
+    def _checked(self, params: Params, grad: Params) -> Params:
+        """Check ``params`` and ``grad`` without changing anything; return the gradient arrays to use.
+
+        A returned array is ``grad[key]`` itself, or a copy when it had to be converted to the dtype of
+        ``params[key]`` or when it shares memory with ``params[key]``.
+        """
+        for name, value in (("params", params), ("grad", grad)):
+            if not isinstance(value, Mapping):
+                raise TypeError(
+                    f"引数 {name} には dict（キー → np.ndarray、例: {{'W1': 配列, 'b1': 配列}}）を渡してください。"
+                    f"受け取った値: {describe(value)}"
+                )
+        missing = [key for key in params if key not in grad]
+        extra = [key for key in grad if key not in params]
+        if missing or extra:
+            raise ValueError(
+                "引数 params と grad のキーが一致しません（有効: 同じキーの組）。"
+                f"grad に無いキー: {missing}、params に無いキー: {extra}。"
+                f"受け取ったキー: params {list(params)}、grad {list(grad)}"
+            )
+        checked: Params = {}
+        for key, p in params.items():
+            g = grad[key]
+            if not isinstance(p, np.ndarray):
+                raise TypeError(
+                    f"params[{key!r}] には np.ndarray を渡してください（その場で更新するため）。"
+                    f"受け取った値: {describe(p)}"
+                )
+            if not np.issubdtype(p.dtype, np.floating):
+                raise TypeError(
+                    f"params[{key!r}] の dtype は浮動小数点型（float32, float64 など）でなければなりません。"
+                    "整数の配列をその場で更新すると小数部分が切り捨てられます"
+                    f"（例: params[{key!r}] = params[{key!r}].astype(np.float64)）。受け取った dtype: {p.dtype}"
+                )
+            if not p.flags.writeable:
+                raise ValueError(
+                    f"params[{key!r}] は書き込み可能な配列でなければなりません（その場で更新するため）。"
+                    "受け取った配列は読み取り専用です（writeable=False）"
+                )
+            if not isinstance(g, np.ndarray):
+                raise TypeError(
+                    f"grad[{key!r}] には np.ndarray を渡してください。受け取った値: {describe(g)}"
+                )
+            if not (np.issubdtype(g.dtype, np.floating) or np.issubdtype(g.dtype, np.integer)):
+                raise TypeError(
+                    f"grad[{key!r}] の dtype は実数（浮動小数点型または整数型）でなければなりません。"
+                    f"受け取った dtype: {g.dtype}"
+                )
+            if g.shape != p.shape:
+                raise ValueError(
+                    f"grad[{key!r}] の形は params[{key!r}] の形 {p.shape} と同じでなければなりません。"
+                    f"受け取った形: {g.shape}"
+                )
+            for name in self._state_names:
+                state = getattr(self, name)
+                if state is None:
+                    continue
+                if key not in state or state[key].shape != p.shape or state[key].dtype != p.dtype:
+                    raise ValueError(
+                        f"params[{key!r}] が最初の update のときと違います（有効: 同じキー・形・dtype）。"
+                        f"状態 self.{name}: キー {list(state)}"
+                        + (f"、形 {state[key].shape}、dtype {state[key].dtype}" if key in state else "")
+                        + f"。受け取った params[{key!r}]: 形 {p.shape}、dtype {p.dtype}。"
+                        "別のパラメータで学習し直すときは reset() を呼んでください"
+                    )
+            converted = g
+            if g.dtype != p.dtype:
+                with np.errstate(over="ignore"):
+                    converted = g.astype(p.dtype)
+            elif np.may_share_memory(g, p):
+                converted = g.copy()
+            if not _all_finite(converted):
+                raise ValueError(
+                    f"grad[{key!r}] は有限の値でなければなりません（有効な範囲: -∞ < 勾配 < ∞、nan は不可）。"
+                    f"{_first_bad(g, converted)}。学習率が大きすぎて発散していないか確かめてください"
+                )
+            checked[key] = converted
+        for name in self._state_names:
+            state = getattr(self, name)
+            if state is not None and len(state) != len(params):
+                raise ValueError(
+                    f"params のキーが最初の update のときと違います（有効: 同じキーの組）。"
+                    f"状態 self.{name} のキー: {list(state)}、受け取ったキー: {list(params)}。"
+                    "別のパラメータで学習し直すときは reset() を呼んでください"
+                )
+        return checked
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the five methods
+# ---------------------------------------------------------------------------------------------------------
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (確率的勾配降下法, SGD): step against the gradient, scaled by η.
+
+    .. math::
+
+        w^{(t+1)} = w^{(t)} - \eta \nabla E
+
+    The seed's line, for one key::
+
+        params[key] -= self.learning_rate * grad[key]
+
+    Args:
+        learning_rate: η (学習率), finite and > 0.
+    """
+
+    _hyper_names = ("learning_rate",)
+
+    def __init__(self, learning_rate: float = 0.01) -> None:
+        super().__init__(learning_rate)
+
+    def update(self, params: Params, grad: Params) -> None:
+        """$w \\leftarrow w - \\eta \\nabla E$ for every key, in place; returns None."""
+        grad = self._checked(params, grad)
+        for key in params:
+            for p, g in _blocks(params[key], grad[key]):
+                p -= self.learning_rate * g
+
+
+class Momentum(Optimizer):
+    r"""Momentum (モメンタム): a velocity ``v`` that keeps a fraction μ (慣性) of the previous step.
+
+    .. math::
+
+        V_t = \mu V_{t-1} - \eta \nabla E, \qquad w^{(t+1)} = w^{(t)} + V_t, \qquad V_0 = 0
+
+    The seed's lines, for one key::
+
+        self.v[key] = self.momentum * self.v[key] - self.learning_rate * grad[key]
+        params[key] += self.v[key]
+
+    While η is constant this equals PyTorch's ``SGD(momentum=μ)``, which keeps :math:`b = -V/\eta`
+    (:math:`b_t = \mu b_{t-1} + \nabla E`, :math:`w \leftarrow w - \eta b_t`). When a schedule changes η,
+    the seed's velocity still carries the steps taken with the old η; PyTorch's ``b`` does not.
+
+    Args:
+        learning_rate: η (学習率), finite and > 0.
+        momentum: μ (慣性), 0 ≤ μ < 1; μ = 0 gives plain SGD.
+    """
+
+    _state_names = ("v",)
+    _hyper_names = ("learning_rate", "momentum")
+    momentum = _hyperparameter("momentum", check_unit_interval, "μ")
+
+    v: Params | None
+    """速度 V per key; None until the first ``update``."""
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.9) -> None:
+        self.momentum = momentum
+        super().__init__(learning_rate)
+
+    def update(self, params: Params, grad: Params) -> None:
+        """$V \\leftarrow \\mu V - \\eta \\nabla E$, $w \\leftarrow w + V$ for every key, in place."""
+        grad = self._checked(params, grad)
+        if self.v is None:
+            self.v = self._new_state(params)
+        for key in params:
+            for p, g, v in _blocks(params[key], grad[key], self.v[key]):
+                v *= self.momentum
+                v -= self.learning_rate * g
+                p += v
+
+
+class AdaGrad(Optimizer):
+    r"""AdaGrad: each coordinate's step is divided by the root of its accumulated squared gradients.
+
+    .. math::
+
+        h_t = h_{t-1} + (\nabla E)^2, \qquad
+        w^{(t+1)} = w^{(t)} - \eta \frac{1}{\sqrt{h_t} + \theta} \nabla E, \qquad h_0 = h_\text{init}
+
+    The seed's lines, for one key (its ``self.he`` is a typo for ``self.h``; it writes ``1e-7`` for θ)::
+
+        self.h[key] += grad[key] * grad[key]
+        params[key] -= self.learning_rate * grad[key] / (np.sqrt(self.h[key]) + self.theta)
+
+    ``h`` only grows, so the steps only shrink: learning slows down and can stall. This is PyTorch's
+    ``Adagrad(lr=η, eps=θ, initial_accumulator_value=h_init)``. The seed's formula starts from
+    :math:`h_0 = \theta`, its code from ``np.zeros_like`` (``initial_h=0.0``, the default here).
+
+    Args:
+        learning_rate: η (学習率), finite and > 0.
+        theta: θ (小さな定数; avoids dividing by 0), finite and > 0.
+        initial_h: h₀ (h の初期値), finite and ≥ 0; used when the state is created.
+    """
+
+    _state_names = ("h",)
+    _hyper_names = ("learning_rate", "theta", "initial_h")
+    theta = _hyperparameter("theta", check_positive, "θ")
+    initial_h = _hyperparameter("initial_h", _check_nonnegative, "h₀")
+
+    h: Params | None
+    """勾配の二乗の蓄積 h per key; None until the first ``update``."""
+
+    def __init__(self, learning_rate: float = 0.01, theta: float = 1e-7, initial_h: float = 0.0) -> None:
+        self.theta = theta
+        self.initial_h = initial_h
+        super().__init__(learning_rate)
+
+    def update(self, params: Params, grad: Params) -> None:
+        """$h \\leftarrow h + (\\nabla E)^2$, $w \\leftarrow w - \\eta \\nabla E / (\\sqrt{h} + \\theta)$, in place."""
+        grad = self._checked(params, grad)
+        if self.h is None:
+            self.h = self._new_state(params, self.initial_h)
+        for key in params:
+            for p, g, h in _blocks(params[key], grad[key], self.h[key]):
+                h += g * g
+                p -= self.learning_rate * g / (np.sqrt(h) + self.theta)
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp: like AdaGrad, but ``h`` is a decaying average, so old gradients are forgotten.
+
+    .. math::
+
+        h_t = \rho h_{t-1} + (1 - \rho) (\nabla E)^2, \qquad
+        w^{(t+1)} = w^{(t)} - \eta \frac{1}{\sqrt{h_t} + \theta} \nabla E, \qquad h_0 = 0
+
+    The seed's lines, for one key (the seed writes α for ρ and ``1e-7`` for θ)::
+
+        self.h[key] *= self.decay_rate
+        self.h[key] += (1 - self.decay_rate) * grad[key] * grad[key]
+        params[key] -= self.learning_rate * grad[key] / (np.sqrt(self.h[key]) + self.theta)
+
+    This is PyTorch's ``RMSprop(lr=η, alpha=ρ, eps=θ)``.
+
+    Args:
+        learning_rate: η (学習率), finite and > 0.
+        decay_rate: ρ (減衰率), 0 ≤ ρ < 1; ρ = 0 makes every step ≈ η·sign(∇E).
+        theta: θ (小さな定数), finite and > 0.
+    """
+
+    _state_names = ("h",)
+    _hyper_names = ("learning_rate", "decay_rate", "theta")
+    decay_rate = _hyperparameter("decay_rate", check_unit_interval, "ρ")
+    theta = _hyperparameter("theta", check_positive, "θ")
+
+    h: Params | None
+    """勾配の二乗の指数移動平均 h per key; None until the first ``update``."""
+
+    def __init__(self, learning_rate: float = 0.01, decay_rate: float = 0.99, theta: float = 1e-7) -> None:
+        self.decay_rate = decay_rate
+        self.theta = theta
+        super().__init__(learning_rate)
+
+    def update(self, params: Params, grad: Params) -> None:
+        """$h \\leftarrow \\rho h + (1-\\rho)(\\nabla E)^2$, $w \\leftarrow w - \\eta \\nabla E/(\\sqrt{h}+\\theta)$."""
+        grad = self._checked(params, grad)
+        if self.h is None:
+            self.h = self._new_state(params)
+        for key in params:
+            for p, g, h in _blocks(params[key], grad[key], self.h[key]):
+                h *= self.decay_rate
+                h += (1 - self.decay_rate) * g * g
+                p -= self.learning_rate * g / (np.sqrt(h) + self.theta)
+
+
+class Adam(Optimizer):
+    r"""Adam: Momentum's decaying mean of gradients ``m`` + RMSProp's decaying mean of squares ``v``.
+
+    .. math::
+
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) \nabla E, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2) (\nabla E)^2, \qquad m_0 = v_0 = 0
+
+        \hat m_t = \frac{m_t}{1 - \beta_1^t}, \qquad \hat v_t = \frac{v_t}{1 - \beta_2^t}, \qquad
+        w^{(t+1)} = w^{(t)} - \eta \frac{\hat m_t}{\sqrt{\hat v_t} + \theta}
+
+    The same lines in the seed's style, for one key (the seed gives Adam only in words)::
+
+        self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grad[key]
+        self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * grad[key] * grad[key]
+        m_hat = self.m[key] / (1 - self.beta1**self.t)
+        v_hat = self.v[key] / (1 - self.beta2**self.t)
+        params[key] -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.theta)
+
+    ``update`` folds the bias corrections (偏りの補正) into two numbers per step, as PyTorch does:
+    :math:`\eta \hat m / (\sqrt{\hat v} + \theta) = \frac{\eta}{1-\beta_1^t} \, m / (\sqrt{v} / \sqrt{1-\beta_2^t}
+    + \theta)`. The correction makes the first step ≈ η·sign(∇E) for every coordinate. This is PyTorch's
+    ``Adam(lr=η, betas=(β₁, β₂), eps=θ)``; θ sits outside the root.
+
+    Args:
+        learning_rate: η (学習率), finite and > 0.
+        beta1: β₁ (m の減衰率), 0 ≤ β₁ < 1.
+        beta2: β₂ (v の減衰率), 0 ≤ β₂ < 1.
+        theta: θ (小さな定数), finite and > 0.
+    """
+
+    _state_names = ("m", "v")
+    _hyper_names = ("learning_rate", "beta1", "beta2", "theta")
+    beta1 = _hyperparameter("beta1", check_unit_interval, "β₁")
+    beta2 = _hyperparameter("beta2", check_unit_interval, "β₂")
+    theta = _hyperparameter("theta", check_positive, "θ")
+
+    m: Params | None
+    """勾配の移動平均 m per key; None until the first ``update``."""
+    v: Params | None
+    """勾配の二乗の移動平均 v per key; None until the first ``update``."""
+    t: int
+    """Number of updates since the last ``reset`` (the t of β₁ᵗ, β₂ᵗ)."""
+
+    def __init__(
+        self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, theta: float = 1e-8
+    ) -> None:
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.theta = theta
+        super().__init__(learning_rate)
+
+    def reset(self) -> None:
+        """Forget ``m``, ``v`` and the step count ``t``."""
+        super().reset()
+        self.t = 0
+
+    def update(self, params: Params, grad: Params) -> None:
+        """One Adam step for every key, in place; returns None."""
+        grad = self._checked(params, grad)
+        if self.m is None or self.v is None:
+            self.m = self._new_state(params)
+            self.v = self._new_state(params)
+        self.t += 1
+        step_size = self.learning_rate / (1 - self.beta1**self.t)  # η / (1 - β₁ᵗ)
+        v_scale = math.sqrt(1 - self.beta2**self.t)  # √(1 - β₂ᵗ)
+        for key in params:
+            for p, g, m, v in _blocks(params[key], grad[key], self.m[key], self.v[key]):
+                m *= self.beta1
+                m += (1 - self.beta1) * g
+                v *= self.beta2
+                v += (1 - self.beta2) * g * g
+                p -= step_size * m / (np.sqrt(v) / v_scale + self.theta)
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "SGD": SGD,
+    "Momentum": Momentum,
+    "AdaGrad": AdaGrad,
+    "RMSProp": RMSProp,
+    "Adam": Adam,
+}
+"""The five classes in the book's order, for chapters that loop over methods."""

@@ -1,0 +1,197 @@
+"""Plotting helpers shared by every chapter (可視化).
+
+Importing this module configures matplotlib once for Japanese text: the IPAexGothic font shipped by the PyPI
+package ``matplotlib-fontja`` first, DejaVu Sans as the fallback for the few symbols it lacks (₁, ≤, ...).
+Notebooks never repeat this set-up.
+
+Every method has one colour and one marker in the whole book (:data:`METHOD_STYLES`). Contours are drawn once
+(:func:`draw_surface`); paths are artists created once (:func:`path_line`) and then only updated
+(:func:`set_path`), which is what keeps the sliders fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+import matplotlib_fontja
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
+
+from .surfaces import Surface
+from .trajectory import Trajectory
+
+__all__ = [
+    "JAPANESE_FONT",
+    "METHOD_STYLES",
+    "METHOD_ORDER",
+    "DIVERGED_LABEL",
+    "method_style",
+    "new_figure",
+    "draw_surface",
+    "draw_surface_1d",
+    "path_line",
+    "set_path",
+    "status_text",
+    "set_status",
+]
+
+JAPANESE_FONT = "IPAexGothic"
+DIVERGED_LABEL = "発散"
+
+
+def _configure_fonts() -> None:
+    matplotlib_fontja.japanize()  # registers IPAexGothic from the wheel (no system fonts needed)
+    matplotlib.rcParams["font.family"] = [JAPANESE_FONT, "DejaVu Sans"]
+    matplotlib.rcParams["axes.unicode_minus"] = True  # IPAexGothic has U+2212
+    matplotlib.rcParams["mathtext.fontset"] = "dejavusans"
+    matplotlib.rcParams["figure.dpi"] = 100
+    matplotlib.rcParams["savefig.dpi"] = 100
+    matplotlib.rcParams["axes.titlesize"] = 12
+    matplotlib.rcParams["axes.grid"] = False
+
+
+_configure_fonts()
+
+# Okabe–Ito palette (readable for colour-blind readers); one colour + marker per method in every chapter.
+METHOD_STYLES: dict[str, dict[str, Any]] = {
+    "SGD": {"color": "#0072B2", "marker": "o", "label": "SGD"},
+    "Momentum": {"color": "#D55E00", "marker": "s", "label": "モメンタム"},
+    "AdaGrad": {"color": "#009E73", "marker": "^", "label": "AdaGrad"},
+    "RMSProp": {"color": "#CC79A7", "marker": "D", "label": "RMSProp"},
+    "Adam": {"color": "#E69F00", "marker": "v", "label": "Adam"},
+    "SGD+減衰": {"color": "#56B4E9", "marker": "P", "label": "SGD＋学習率減衰"},
+}
+METHOD_ORDER: tuple[str, ...] = ("SGD", "Momentum", "AdaGrad", "RMSProp", "Adam")
+
+
+def method_style(method: str) -> dict[str, Any]:
+    """Colour, marker and Japanese label of ``method`` (a key of :data:`METHOD_STYLES`)."""
+    try:
+        return dict(METHOD_STYLES[method])
+    except KeyError:
+        raise ValueError(
+            f"引数 method には {', '.join(METHOD_STYLES)} のいずれかを指定してください。受け取った値: {method!r}"
+        ) from None
+
+
+def new_figure(ncols: int = 1, width: float = 6.4, height: float = 4.2, **kwargs: Any) -> tuple[Figure, Any]:
+    """A pyplot-free figure (safe inside sliders: nothing is shown twice) with ``ncols`` axes."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, ncols, **kwargs)
+    return fig, axes
+
+
+def draw_surface(
+    ax: Axes,
+    surface: Surface,
+    levels: Any = None,
+    resolution: int = 200,
+    show_minima: bool = True,
+    legend_minima: bool = True,
+) -> None:
+    """Contour lines of a 2-D ``surface`` with its global minimum (★) and local minima (☆) marked.
+
+    Axis limits are fixed to the surface's window so that updated paths never rescale the picture.
+    """
+    (x0, x1), (y0, y1) = surface.xlim, surface.ylim
+    xs = np.linspace(x0, x1, resolution)
+    ys = np.linspace(y0, y1, resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    z = surface.f(np.stack([grid_x, grid_y]))
+    lv = surface.levels() if levels is None else levels
+    ax.contour(grid_x, grid_y, z, levels=lv, colors="0.55", linewidths=0.7, alpha=0.9)
+    if show_minima:
+        m = np.asarray(surface.minimum, dtype=float)
+        ax.plot(
+            m[0],
+            m[1],
+            marker="*",
+            color="black",
+            markersize=13,
+            linestyle="none",
+            label="最小値" if legend_minima else None,
+            zorder=5,
+        )
+        for k, loc in enumerate(getattr(surface, "local_minima", ())):
+            loc = np.asarray(loc, dtype=float)
+            ax.plot(
+                loc[0],
+                loc[1],
+                marker="*",
+                markerfacecolor="white",
+                markeredgecolor="black",
+                markersize=12,
+                linestyle="none",
+                label="局所最適解" if (legend_minima and k == 0) else None,
+                zorder=5,
+            )
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_autoscale_on(False)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$y$")
+    ax.set_title(surface.title)
+
+
+def draw_surface_1d(ax: Axes, surface: Surface, resolution: int = 400) -> None:
+    """The curve of a 1-D ``surface`` f(x) with its minimum marked; limits fixed."""
+    x0, x1 = surface.xlim
+    xs = np.linspace(x0, x1, resolution)
+    ax.plot(xs, surface.f(xs[np.newaxis]), color="0.4", linewidth=1.2)
+    m = float(np.asarray(surface.minimum).ravel()[0])
+    ax.plot(m, surface.minimum_value, marker="*", color="black", markersize=13, linestyle="none", zorder=5)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(*surface.ylim)
+    ax.set_autoscale_on(False)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("$f(x)$")
+    ax.set_title(surface.title)
+
+
+def path_line(ax: Axes, method: str = "SGD", label: str | None = None, **overrides: Any) -> Line2D:
+    """An (empty) path artist in ``method``'s colour and marker; fill it with :func:`set_path`."""
+    style = method_style(method)
+    kwargs: dict[str, Any] = {
+        "color": style["color"],
+        "marker": style["marker"],
+        "markersize": 4,
+        "linewidth": 1.4,
+        "label": style["label"] if label is None else label,
+        "zorder": 4,
+    }
+    kwargs.update(overrides)
+    (line,) = ax.plot([], [], **kwargs)
+    return line
+
+
+def set_path(line: Line2D, trajectory: Trajectory | np.ndarray) -> None:
+    """Replace the data of a path artist with a trajectory (or an array of points, shape (n, 2) or (n,))."""
+    path = trajectory.path if isinstance(trajectory, Trajectory) else np.asarray(trajectory, dtype=float)
+    if path.ndim == 1 or path.shape[1] == 1:
+        line.set_data(np.arange(len(path)), path.reshape(-1))
+    else:
+        line.set_data(path[:, 0], path[:, 1])
+
+
+def status_text(ax: Axes, x: float = 0.03, y: float = 0.95, **overrides: Any) -> Text:
+    """A text artist in axes coordinates for a run's status (「発散」 in red, otherwise black)."""
+    kwargs: dict[str, Any] = {
+        "transform": ax.transAxes,
+        "ha": "left",
+        "va": "top",
+        "fontsize": 12,
+        "zorder": 6,
+        "bbox": {"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+    }
+    kwargs.update(overrides)
+    return ax.text(x, y, "", **kwargs)
+
+
+def set_status(text: Text, trajectory: Trajectory, prefix: str = "") -> None:
+    """Write a trajectory's Japanese status into ``text``; red when it diverged."""
+    text.set_text(f"{prefix}{trajectory.status}")
+    text.set_color("#C00000" if trajectory.diverged else "black")
