@@ -39,7 +39,7 @@ def explore_learning_rate(
     """
     surface = ZeroTsuku() if surface is None else surface
     grid = linear_grid(0.05, 1.1, 22) if etas is None else tuple(etas)
-    fig, (ax_path, ax_gap) = new_figure(ncols=2, width=9.6, height=3.9, width_ratios=[1.35, 1])
+    fig, (ax_path, ax_gap) = new_figure(ncols=2, width=8.0, height=3.5, width_ratios=[1.3, 1])
     draw_surface(ax_path, surface)
     line = path_line(ax_path, "SGD", label="SGD の軌跡")
     ax_path.legend(loc="lower right", fontsize=9)

@@ -18,12 +18,11 @@ Each class docstring shows the seed's lines for one key, e.g. ::
 
     self.h[key] += grad[key] * grad[key]
 
-and its ``_step`` method runs the same arithmetic, in place, on matching pieces ("blocks") of
-``params[key]``, ``grad[key]`` and the state arrays, called ``p``, ``g`` and ``h``: the line above reads
-``h += g * g``. A block holds 128 KiB, so the temporary arrays NumPy makes for ``g * g`` stay in the CPU
-cache instead of going out to main memory, and on large arrays the blocks are shared among the CPU cores
-(NumPy releases the GIL while it computes). The numbers are the same as the literal lines', because every
-operation acts element by element; it is only faster (``make bench``: about 2–4× at 10⁶–10⁷ parameters).
+``update`` runs the same arithmetic, in place, on matching pieces ("blocks") of ``params[key]``,
+``grad[key]`` and the state array, which the code calls ``p``, ``g`` and ``h``; the line above reads
+``h += g * g``. A block is 256 KiB, so the temporary arrays NumPy makes for ``g * g`` stay in the CPU
+cache instead of travelling to main memory and back. The numbers are the same as with the literal lines,
+because every operation acts element by element; only the speed differs (``make bench``).
 
 Hyper-parameters are properties: they are read again at every ``update`` (a learning-rate schedule may
 set ``opt.learning_rate`` between steps), and a bad value is refused with a Japanese message whether it
@@ -55,8 +54,8 @@ __all__ = [
 Params = dict[str, np.ndarray]
 """Parameters or gradients: a name such as ``"W1"`` mapped to a NumPy array."""
 
-_BLOCK_SIZE = 1 << 16
-"""Numbers per block in ``update`` (65 536: 256 KiB of float32, 512 KiB of float64)."""
+_BLOCK_BYTES = 256 * 1024
+"""Bytes per array in one block of ``update`` (65 536 float32 or 32 768 float64 numbers)."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -121,15 +120,16 @@ def _blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
     """Yield matching pieces of equally shaped arrays, each small enough to stay in the CPU cache.
 
     Every piece is a view, so an in-place operation on it (``p -= ...``) changes the original array.
-    Arrays that are small, or not all C-contiguous (e.g. a slice ``W[:, ::2]``), come back whole.
+    Small arrays, and arrays that are not all C-contiguous (e.g. a slice ``W[:, ::2]``), come back whole.
     """
     size = arrays[0].size
-    if size <= _BLOCK_SIZE or not all(a.flags.c_contiguous for a in arrays):
+    block = max(1, _BLOCK_BYTES // max(a.itemsize for a in arrays))
+    if size <= block or not all(a.flags.c_contiguous for a in arrays):
         yield arrays
         return
     flat = [a.reshape(-1) for a in arrays]
-    for start in range(0, size, _BLOCK_SIZE):
-        yield tuple(a[start : start + _BLOCK_SIZE] for a in flat)
+    for start in range(0, size, block):
+        yield tuple(a[start : start + block] for a in flat)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ class SGD(Optimizer):
         super().__init__(learning_rate)
 
     def update(self, params: Params, grad: Params) -> None:
-        """$w \\leftarrow w - \\eta \\nabla E$ for every key, in place; returns None."""
+        """One step for every key of ``params``, in place; returns None."""
         grad = self._checked(params, grad)
         for key in params:
             for p, g in _blocks(params[key], grad[key]):
@@ -323,13 +323,13 @@ class Momentum(Optimizer):
         super().__init__(learning_rate)
 
     def update(self, params: Params, grad: Params) -> None:
-        """$V \\leftarrow \\mu V - \\eta \\nabla E$, $w \\leftarrow w + V$ for every key, in place."""
+        """One step for every key of ``params``, in place; returns None."""
         grad = self._checked(params, grad)
         if self.v is None:
             self.v = self._new_state(params)
         for key in params:
             for p, g, v in _blocks(params[key], grad[key], self.v[key]):
-                v *= self.momentum
+                v *= self.momentum  # the seed's first line, in place, as two lines
                 v -= self.learning_rate * g
                 p += v
 
@@ -340,7 +340,7 @@ class AdaGrad(Optimizer):
     .. math::
 
         h_t = h_{t-1} + (\nabla E)^2, \qquad
-        w^{(t+1)} = w^{(t)} - \eta \frac{1}{\sqrt{h_t} + \theta} \nabla E, \qquad h_0 = h_\text{init}
+        w^{(t+1)} = w^{(t)} - \eta \frac{1}{\sqrt{h_t} + \theta} \nabla E, \qquad h_0 = \texttt{initial\_h}
 
     The seed's lines, for one key (its ``self.he`` is a typo for ``self.h``; it writes ``1e-7`` for θ)::
 
@@ -348,7 +348,7 @@ class AdaGrad(Optimizer):
         params[key] -= self.learning_rate * grad[key] / (np.sqrt(self.h[key]) + self.theta)
 
     ``h`` only grows, so the steps only shrink: learning slows down and can stall. This is PyTorch's
-    ``Adagrad(lr=η, eps=θ, initial_accumulator_value=h_init)``. The seed's formula starts from
+    ``Adagrad(lr=η, eps=θ, initial_accumulator_value=initial_h)``. The seed's formula starts from
     :math:`h_0 = \theta`, its code from ``np.zeros_like`` (``initial_h=0.0``, the default here).
 
     Args:
@@ -371,7 +371,7 @@ class AdaGrad(Optimizer):
         super().__init__(learning_rate)
 
     def update(self, params: Params, grad: Params) -> None:
-        """$h \\leftarrow h + (\\nabla E)^2$, $w \\leftarrow w - \\eta \\nabla E / (\\sqrt{h} + \\theta)$, in place."""
+        """One step for every key of ``params``, in place; returns None."""
         grad = self._checked(params, grad)
         if self.h is None:
             self.h = self._new_state(params, self.initial_h)
@@ -417,7 +417,7 @@ class RMSProp(Optimizer):
         super().__init__(learning_rate)
 
     def update(self, params: Params, grad: Params) -> None:
-        """$h \\leftarrow \\rho h + (1-\\rho)(\\nabla E)^2$, $w \\leftarrow w - \\eta \\nabla E/(\\sqrt{h}+\\theta)$."""
+        """One step for every key of ``params``, in place; returns None."""
         grad = self._checked(params, grad)
         if self.h is None:
             self.h = self._new_state(params)
@@ -447,10 +447,10 @@ class Adam(Optimizer):
         v_hat = self.v[key] / (1 - self.beta2**self.t)
         params[key] -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.theta)
 
-    ``update`` folds the bias corrections (偏りの補正) into two numbers per step, as PyTorch does:
-    :math:`\eta \hat m / (\sqrt{\hat v} + \theta) = \frac{\eta}{1-\beta_1^t} \, m / (\sqrt{v} / \sqrt{1-\beta_2^t}
-    + \theta)`. The correction makes the first step ≈ η·sign(∇E) for every coordinate. This is PyTorch's
-    ``Adam(lr=η, betas=(β₁, β₂), eps=θ)``; θ sits outside the root.
+    ``update`` writes :math:`\eta \hat m_t` as :math:`\frac{\eta}{1-\beta_1^t} m_t` (one number times
+    ``m``), so its last line is ``p -= self.learning_rate / bias1 * m / (np.sqrt(v / bias2) + self.theta)``.
+    The bias correction (偏りの補正) makes the first step ≈ η·sign(∇E) in every coordinate. This is
+    PyTorch's ``Adam(lr=η, betas=(β₁, β₂), eps=θ)``: θ sits outside the root.
 
     Args:
         learning_rate: η (学習率), finite and > 0.
@@ -486,21 +486,21 @@ class Adam(Optimizer):
         self.t = 0
 
     def update(self, params: Params, grad: Params) -> None:
-        """One Adam step for every key, in place; returns None."""
+        """One step for every key of ``params``, in place; returns None."""
         grad = self._checked(params, grad)
         if self.m is None or self.v is None:
             self.m = self._new_state(params)
             self.v = self._new_state(params)
         self.t += 1
-        step_size = self.learning_rate / (1 - self.beta1**self.t)  # η / (1 - β₁ᵗ)
-        v_scale = math.sqrt(1 - self.beta2**self.t)  # √(1 - β₂ᵗ)
+        bias1 = 1 - self.beta1**self.t  # m̂ = m / bias1
+        bias2 = 1 - self.beta2**self.t  # v̂ = v / bias2
         for key in params:
             for p, g, m, v in _blocks(params[key], grad[key], self.m[key], self.v[key]):
                 m *= self.beta1
                 m += (1 - self.beta1) * g
                 v *= self.beta2
                 v += (1 - self.beta2) * g * g
-                p -= step_size * m / (np.sqrt(v) / v_scale + self.theta)
+                p -= self.learning_rate / bias1 * m / (np.sqrt(v / bias2) + self.theta)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
