@@ -1,19 +1,14 @@
-"""The book's ready-made sliders, one function per chapter demo (スライダー付きの図).
-
-Each function builds an :class:`lropt.interactive.Explorer`: displayed as the last expression of a notebook
-cell it is a live ipywidgets control in Jupyter and a kernel-free slider on the website. All runs are computed
-with :func:`lropt.trajectory.run` and the optimizers of :mod:`lropt.optimizers` — nothing is re-implemented.
-"""
+"""Chapter 1 (学習率): the η slider for plain gradient descent."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .interactive import Explorer, Slider, linear_grid
-from .optimizers import SGD
-from .plotting import draw_surface, new_figure, path_line, set_path, status_text
-from .surfaces import Surface, ZeroTsuku
-from .trajectory import run
+from ..interactive import Explorer, Slider, linear_grid
+from ..optimizers import SGD
+from ..plotting import draw_surface, new_figure, path_line, set_path, status_text
+from ..surfaces import Surface, ZeroTsuku
+from ..trajectory import run
 
 __all__ = ["explore_learning_rate"]
 

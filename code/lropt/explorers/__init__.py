@@ -1,0 +1,11 @@
+"""The book's ready-made sliders (スライダー付きの図), one submodule per chapter.
+
+Each ``explore_*`` function builds an :class:`lropt.interactive.Explorer`: displayed as the last expression of a
+notebook cell it is a live ipywidgets control in Jupyter and a kernel-free slider on the website. All runs are
+computed with :func:`lropt.trajectory.run` and the optimizers of :mod:`lropt.optimizers` — nothing is
+re-implemented.
+"""
+
+from .learning_rate import explore_learning_rate
+
+__all__ = ["explore_learning_rate"]
