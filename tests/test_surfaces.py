@@ -13,6 +13,7 @@ from lropt.surfaces import (
     SURFACES,
     Beale,
     DoubleWell,
+    Plateau,
     Quadratic1D,
     Rosenbrock,
     Saddle,
@@ -34,6 +35,7 @@ ALL = [
     Rosenbrock(a=-0.5, b=20.0),
     Beale(),
     Saddle(),
+    Plateau(),
 ]
 IDS = [repr(s) for s in ALL]
 
@@ -291,7 +293,15 @@ def test_start_is_a_fresh_copy_and_points_are_read_only() -> None:
 
 # --- registry and errors -----------------------------------------------------------------------------------
 def test_registry() -> None:
-    assert set(SURFACES) == {"quadratic1d", "zerotsuku", "double_well", "rosenbrock", "beale", "saddle"}
+    assert set(SURFACES) == {
+        "quadratic1d",
+        "zerotsuku",
+        "double_well",
+        "rosenbrock",
+        "beale",
+        "saddle",
+        "plateau",
+    }
     for key, cls in SURFACES.items():
         s = cls()
         assert s.key == key and isinstance(s, Surface)
@@ -347,3 +357,11 @@ def test_bad_points_raise_japanese_errors(s: Surface, w: object, error: type[Exc
     for method in (s.f, s.grad, s.hessian):
         with pytest.raises(error, match="引数 w"):
             method(w)
+
+
+def test_plateau_slope_is_constant_far_away_and_finite_everywhere():
+    s = Plateau()
+    g = s.grad(np.array([[15.0, 20.0, 800.0], [0.0, 0.0, 0.0]]))
+    np.testing.assert_allclose(g[0], 1.0, atol=1e-12)
+    assert np.isfinite(s.f(np.array([800.0, 0.0])))  # log cosh without overflow
+    assert s.f(np.array([800.0, 0.0])) == pytest.approx(800.0 - np.log(2.0))

@@ -107,13 +107,13 @@ def _first_bad(original: np.ndarray, converted: np.ndarray) -> str:
     """Where the first nan/inf of ``converted`` sits, for the error message."""
     index = tuple(int(i) for i in np.argwhere(~np.isfinite(converted))[0])
     where = f"位置 {index} " if index else ""
-    value = original[index]
-    if converted.dtype != original.dtype and np.isfinite(value):
+    value = float(original[index])
+    if converted.dtype != original.dtype and math.isfinite(value):
         return (
-            f"{where}の値 {value!r} は dtype {converted.dtype} に変換すると {converted[index]!r} になります"
+            f"{where}の値 {value} は dtype {converted.dtype} に変換すると {float(converted[index])} になります"
             f"（{converted.dtype} で表せる範囲を超えています）"
         )
-    return f"{where}の値は {value!r} です"
+    return f"{where}の値は {value} です"
 
 
 def _blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
@@ -208,6 +208,8 @@ class Optimizer:
                     f"params[{key!r}] は書き込み可能な配列でなければなりません（その場で更新するため）。"
                     "受け取った配列は読み取り専用です（writeable=False）"
                 )
+            if isinstance(g, np.generic):  # NumPy gives a scalar for arithmetic on a 0-d array
+                g = np.asarray(g)
             if not isinstance(g, np.ndarray):
                 raise TypeError(
                     f"grad[{key!r}] には np.ndarray を渡してください。受け取った値: {describe(g)}"

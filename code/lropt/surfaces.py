@@ -37,6 +37,7 @@ __all__ = [
     "Rosenbrock",
     "Beale",
     "Saddle",
+    "Plateau",
     "SURFACES",
     "get_surface",
     "DOUBLE_WELL_MAX_TILT",
@@ -475,8 +476,43 @@ class Saddle(Surface):
         return h
 
 
+class Plateau(Surface):
+    """A long gentle ramp (長い坂): f(x, y) = log cosh x + y².
+
+    Far from the minimum the slope along x is almost exactly 1 (tanh x ≈ 1), so every step sees the same
+    gradient: SGD and RMSProp keep walking at a steady pace, while AdaGrad's accumulated h grows like t and its
+    step shrinks like η/√t — the stall (停滞) that RMSProp's decay removes. Near 0 the surface is a bowl
+    (curvature 2 along x, 2 along y) with its minimum at the origin.
+    """
+
+    key = "plateau"
+    dim = 2
+
+    def __init__(self) -> None:
+        self.title = "長い坂 f = log cosh x + y²"
+        self.formula = r"f(x, y) = \log\cosh x + y^2"
+        self.minimum = _point(0.0, 0.0)
+        self.minimum_value = 0.0
+        self.xlim = (-4.0, 22.0)
+        self.ylim = (-3.0, 3.0)
+        self._start = _point(20.0, 2.0)
+
+    def _value(self, w: np.ndarray) -> np.ndarray:
+        # log cosh x = logaddexp(x, -x) - log 2, without overflow for large |x|
+        return np.logaddexp(w[0], -w[0]) - math.log(2.0) + w[1] ** 2
+
+    def _gradient(self, w: np.ndarray) -> np.ndarray:
+        return np.stack([np.tanh(w[0]), 2.0 * w[1]])
+
+    def _hessian(self, w: np.ndarray) -> np.ndarray:
+        h = np.zeros((2, 2, *w.shape[1:]))
+        h[0, 0] = 1.0 / np.cosh(np.clip(w[0], -350.0, 350.0)) ** 2
+        h[1, 1] = 2.0
+        return h
+
+
 SURFACES: dict[str, type[Surface]] = {
-    cls.key: cls for cls in (Quadratic1D, ZeroTsuku, DoubleWell, Rosenbrock, Beale, Saddle)
+    cls.key: cls for cls in (Quadratic1D, ZeroTsuku, DoubleWell, Rosenbrock, Beale, Saddle, Plateau)
 }
 """Registry: key → surface class (every class can be built without arguments)."""
 
