@@ -4,6 +4,7 @@
   throws "Identifier 'THEBE_JS_URL' has already been declared" on every page — plus a loader that points at a
   CDN. Both are dropped from every page.
 * Script entries that appear twice are kept once.
+* Japanese search finds compound words (学習率, 勾配降下法): see ``_japanese_search_language``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,88 @@ def _clean_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
     scripts[:] = kept
 
 
+# ------------------------------------------------------------------------------------------ Japanese search
+# Sphinx indexes Japanese text by segmenting it with TinySegmenter (sphinx.search.ja.DefaultSplitter), but the
+# search box splits the reader's query only at spaces and punctuation, so a compound such as 学習率 or 勾配降下法
+# is looked up as one word that the index never contains. The class below gives the browser the *same*
+# segmenter — the Python splitter's own tables, serialised at build time — and the same filter (words of one
+# character are not indexed), so the query is cut exactly like the text was.
+
+_SEGMENTER_JS = r"""
+var splitQuery = (function () {
+  var T = __TABLES__;
+  var P = __PATTERNS__.map(function (p) { return [new RegExp(p[0], "u"), p[1]]; });
+  function ctype(c) {
+    for (var k = 0; k < P.length; k++) { if (P[k][0].test(c)) return P[k][1]; }
+    return "O";
+  }
+  function ts(d, key) { return (d && Object.prototype.hasOwnProperty.call(d, key)) ? d[key] : 0; }
+  function segment(input) {
+    if (!input) return [];
+    var chars = Array.from(input), result = [];
+    var seg = ["B3", "B2", "B1"].concat(chars, ["E1", "E2", "E3"]);
+    var ct = ["O", "O", "O"].concat(chars.map(ctype), ["O", "O", "O"]);
+    var word = seg[3], p1 = "U", p2 = "U", p3 = "U";
+    for (var i = 4; i < seg.length - 3; i++) {
+      var s = T.BIAS;
+      var w1 = seg[i-3], w2 = seg[i-2], w3 = seg[i-1], w4 = seg[i], w5 = seg[i+1], w6 = seg[i+2];
+      var c1 = ct[i-3], c2 = ct[i-2], c3 = ct[i-1], c4 = ct[i], c5 = ct[i+1], c6 = ct[i+2];
+      s += ts(T.UP1, p1) + ts(T.UP2, p2) + ts(T.UP3, p3) + ts(T.BP1, p1 + p2) + ts(T.BP2, p2 + p3);
+      s += ts(T.UW1, w1) + ts(T.UW2, w2) + ts(T.UW3, w3) + ts(T.UW4, w4) + ts(T.UW5, w5) + ts(T.UW6, w6);
+      s += ts(T.BW1, w2 + w3) + ts(T.BW2, w3 + w4) + ts(T.BW3, w4 + w5);
+      s += ts(T.TW1, w1 + w2 + w3) + ts(T.TW2, w2 + w3 + w4) + ts(T.TW3, w3 + w4 + w5) + ts(T.TW4, w4 + w5 + w6);
+      s += ts(T.UC1, c1) + ts(T.UC2, c2) + ts(T.UC3, c3) + ts(T.UC4, c4) + ts(T.UC5, c5) + ts(T.UC6, c6);
+      s += ts(T.BC1, c2 + c3) + ts(T.BC2, c3 + c4) + ts(T.BC3, c4 + c5);
+      s += ts(T.TC1, c1 + c2 + c3) + ts(T.TC2, c2 + c3 + c4) + ts(T.TC3, c3 + c4 + c5) + ts(T.TC4, c4 + c5 + c6);
+      s += ts(T.UQ1, p1 + c1) + ts(T.UQ2, p2 + c2) + ts(T.UQ1, p3 + c3);
+      s += ts(T.BQ1, p2 + c2 + c3) + ts(T.BQ2, p2 + c3 + c4) + ts(T.BQ3, p3 + c2 + c3) + ts(T.BQ4, p3 + c3 + c4);
+      s += ts(T.TQ1, p2 + c1 + c2 + c3) + ts(T.TQ2, p2 + c2 + c3 + c4);
+      s += ts(T.TQ3, p3 + c1 + c2 + c3) + ts(T.TQ4, p3 + c2 + c3 + c4);
+      var p = "O";
+      if (s > 0) { result.push(word.trim()); word = ""; p = "B"; }
+      p1 = p2; p2 = p3; p3 = p;
+      word += seg[i];
+    }
+    result.push(word.trim());
+    return result;
+  }
+  return function (query) {
+    var out = [];
+    query.split(/[^\p{Letter}\p{Number}_\p{Emoji_Presentation}]+/gu).forEach(function (chunk) {
+      if (!chunk) return;
+      segment(chunk).forEach(function (w) { if (Array.from(w).length > 1) out.push(w); });
+    });
+    if (!out.length && query.trim()) out.push(query.trim());  // a lone one-character query still searches
+    return out;
+  };
+})();
+"""
+
+
+def _japanese_search_language() -> type:
+    import json
+
+    from sphinx.search.ja import DefaultSplitter, SearchJapanese
+
+    tables = {
+        name[:-2]: value
+        for name, value in vars(DefaultSplitter).items()
+        if name.endswith("__") and not name.startswith("_") and isinstance(value, dict | int)
+    }
+    patterns = [[pattern.pattern, value] for pattern, value in DefaultSplitter.patterns_.items()]
+    code = _SEGMENTER_JS.replace("__TABLES__", json.dumps(tables, ensure_ascii=False)).replace(
+        "__PATTERNS__", json.dumps(patterns, ensure_ascii=False)
+    )
+
+    class SegmentedJapanese(SearchJapanese):
+        """Sphinx's Japanese search with the same TinySegmenter in the browser's query splitter."""
+
+        js_splitter_code = code
+
+    return SegmentedJapanese
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _clean_scripts, priority=900)
+    app.add_search_language(_japanese_search_language())
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -78,3 +78,54 @@ def test_learning_rate_slider_shows_divergence(page, site_url):
     assert values.inner_text() == "0.95"
     status = ex.locator(".lropt-status").inner_text()
     assert "発散" not in status and "η = 0.95" in status
+
+
+SEARCHES = {
+    "学習率": "chapters/01_learning_rate",
+    "勾配降下法": "chapters/01_learning_rate",
+    "安定条件": "chapters/01_learning_rate",
+    "局所最適解": "chapters/01_learning_rate",
+}
+
+
+def _search_hits(page, site_url, query):
+    page.goto(f"{site_url}/search.html?q={query}", wait_until="load")
+    # Sphinx retitles the results "検索結果" (Search Results) once it has listed every hit
+    page.wait_for_function(
+        "() => { const h = document.querySelector('#search-results h2');"
+        " return h && h.innerText.trim() === '検索結果'; }"
+    )
+    return page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+
+
+@pytest.mark.parametrize(("query", "expected"), SEARCHES.items())
+def test_japanese_search_finds_compound_words(page, site_url, query, expected):
+    hits = _search_hits(page, site_url, query)
+    assert any(expected in h for h in hits), f"search for {query} found {hits}"
+    assert page.console_errors == []
+
+
+def test_search_box_text_is_japanese(page, site_url):
+    _open(page, site_url, "intro.html")
+    placeholder = page.get_attribute("form.bd-search input[name=q]", "placeholder")
+    assert placeholder == "本書を検索…"
+
+
+def test_browser_splitter_matches_the_indexer(page, site_url):
+    """The query splitter in the page cuts text exactly like Sphinx's Python indexer (TinySegmenter)."""
+    from sphinx.search.ja import DefaultSplitter
+
+    splitter = DefaultSplitter({})
+    page.goto(f"{site_url}/search.html", wait_until="load")
+    for text in [
+        "学習率",
+        "勾配降下法",
+        "学習率の減衰",
+        "慣性",
+        "モメンタム",
+        "鞍点問題",
+        "確率的勾配降下法でパラメータを更新する",
+    ]:
+        expected = [w for w in splitter.split(text) if len(w) > 1]
+        got = page.evaluate("t => splitQuery(t)", text)
+        assert got == expected, (text, got, expected)
