@@ -4,11 +4,16 @@
   throws "Identifier 'THEBE_JS_URL' has already been declared" on every page — plus a loader that points at a
   CDN. Both are dropped from every page.
 * Script entries that appear twice are kept once.
+* The theme loads Font Awesome twice: as a web font through its CSS, and as a 1.5 MB script that replaces the
+  icons with SVG. The CSS alone draws the same icons, so the script tag is removed from every page after the
+  build (the heaviest file a first visit downloaded).
 * Japanese search finds compound words (学習率, 勾配降下法): see ``_japanese_search_language``.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
@@ -32,6 +37,19 @@ def _clean_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
         seen.add(key)
         kept.append(script)
     scripts[:] = kept
+
+
+_FONTAWESOME_JS = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
+
+
+def _drop_fontawesome_js(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        cleaned = _FONTAWESOME_JS.sub("", text)
+        if cleaned != text:
+            page.write_text(cleaned, encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------------ Japanese search
@@ -118,4 +136,5 @@ def _japanese_search_language() -> type:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _clean_scripts, priority=900)
     app.add_search_language(_japanese_search_language())
+    app.connect("build-finished", _drop_fontawesome_js)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
