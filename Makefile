@@ -8,7 +8,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # matplotlib: kernels choose their own backend (an inherited MPLBACKEND changes outputs, DESIGN §9)
 unexport MPLBACKEND
 
-.PHONY: install book test lint unit nbval build-strict site lab bench clean
+.PHONY: install book test lint unit nbval build-strict site repro lab bench clean
 
 install: $(STAMP)
 
@@ -21,12 +21,12 @@ book: $(STAMP)
 	$(JB) build . --builder html
 	@echo "本が完成しました / book built: $(CURDIR)/_build/html/index.html"
 
-test: lint unit nbval build-strict site
+test: lint unit nbval build-strict site repro
 	@echo "make test: all checks passed"
 
 lint: $(STAMP)
-	$(BIN)/ruff check code tests bench
-	$(BIN)/ruff format --check code tests bench
+	$(BIN)/ruff check code tests bench _ext
+	$(BIN)/ruff format --check code tests bench _ext
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/site
@@ -42,11 +42,19 @@ build-strict: $(STAMP)
 site: $(STAMP)
 	$(BIN)/python -m pytest tests/site -rs
 
+# two builds of the same commit must give identical notebook outputs
+repro: $(STAMP)
+	$(BIN)/python bench/check_reproducible.py
+
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
 
+# prints numbers only (no pass/fail): optimizer speed, build speed against its floor, page weights
 bench: $(STAMP)
 	$(BIN)/python bench/bench_optimizers.py
+	$(BIN)/python bench/bench_build.py
+	@test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python bench/bench_site.py
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache

@@ -1,0 +1,77 @@
+"""Build speed (make bench): a cold build of the book beside its floor, and each notebook's execution time.
+
+The floor is N × the time to start the same kernel and execute one empty cell (N = number of notebooks): no
+build can be faster than starting N kernels. Targets (issue 7): the cold build ≤ 90 s after install on this
+2-core machine, and notebook execution ≤ 4 × the floor plus the notebooks' own computing.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def empty_notebook_seconds(repeats: int = 3) -> float:
+    """Median wall time to start the python3 kernel and execute one empty cell."""
+    times = []
+    for _ in range(repeats):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("")]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def cold_build() -> tuple[float, dict[str, float], str]:
+    out = Path(tempfile.mkdtemp(prefix="lropt-bench-build-"))
+    jb = ROOT / ".venv" / "bin" / "jupyter-book"
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [str(jb), "build", str(ROOT), "--builder", "html", "--path-output", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    log = proc.stdout + proc.stderr
+    executed = {
+        Path(m.group(1)).name: float(m.group(2))
+        for m in re.finditer(r"(\S+\.ipynb): Executed notebook in ([\d.]+) seconds", log)
+    }
+    shutil.rmtree(out, ignore_errors=True)
+    if proc.returncode != 0:
+        print(log[-3000:], file=sys.stderr)
+        raise SystemExit(f"the build failed (exit {proc.returncode})")
+    return elapsed, executed, log
+
+
+def main() -> int:
+    floor_one = empty_notebook_seconds()
+    elapsed, executed, _ = cold_build()
+    n = len(executed)
+    print(
+        f"empty notebook (kernel start + 1 cell): {floor_one:.2f} s; floor for {n} notebooks: {n * floor_one:.1f} s"
+    )
+    print(f"{'notebook':<28} {'executed in':>12} {'× empty':>8}")
+    for name, seconds in sorted(executed.items()):
+        print(f"{name:<28} {seconds:>10.1f} s {seconds / floor_one:>8.1f}")
+    total = sum(executed.values())
+    print(f"{'all notebooks':<28} {total:>10.1f} s {total / (n * floor_one) if n else 0:>8.1f}")
+    print(f"cold build (jupyter-book build, fresh output dir): {elapsed:.1f} s (target ≤ 90 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

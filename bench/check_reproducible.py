@@ -1,0 +1,72 @@
+"""Reproducibility check (make repro): two builds of the same commit give the same notebook outputs.
+
+Builds the book twice into fresh folders (notebooks executed each time) and compares every output of every
+executed notebook — text, HTML (the sliders' frames and quizzes), images — after removing the widget model ids,
+which ipywidgets draws at random and which the site never shows. Exits 1 and names the cells that differ.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_MODEL_ID = re.compile(r'"model_id":\s*"[0-9a-f]+"')
+
+
+def build(out: Path) -> Path:
+    jb = ROOT / ".venv" / "bin" / "jupyter-book"
+    proc = subprocess.run(
+        [str(jb), "build", str(ROOT), "--builder", "html", "--path-output", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        print((proc.stdout + proc.stderr)[-3000:], file=sys.stderr)
+        raise SystemExit(f"build into {out} failed")
+    return out / "_build" / "jupyter_execute"
+
+
+def outputs(executed: Path) -> dict[str, str]:
+    found = {}
+    for nb_path in sorted(executed.rglob("*.ipynb")):
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        for i, cell in enumerate(nb["cells"]):
+            for k, out in enumerate(cell.get("outputs", [])):
+                out = {key: value for key, value in out.items() if key != "execution_count"}
+                data = out.get("data", {})
+                data.pop("application/vnd.jupyter.widget-view+json", None)
+                text = _MODEL_ID.sub('"model_id": "?"', json.dumps(out, sort_keys=True, ensure_ascii=False))
+                found[f"{nb_path.relative_to(executed)} cell {i} output {k}"] = text
+    return found
+
+
+def main() -> int:
+    first_dir = Path(tempfile.mkdtemp(prefix="lropt-repro-a-"))
+    second_dir = Path(tempfile.mkdtemp(prefix="lropt-repro-b-"))
+    try:
+        first, second = outputs(build(first_dir)), outputs(build(second_dir))
+    finally:
+        for d in (first_dir, second_dir):
+            shutil.rmtree(d, ignore_errors=True)
+    if not first:
+        print("no executed notebook outputs found", file=sys.stderr)
+        return 1
+    differing = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
+    if differing:
+        print("outputs differ between two builds of the same commit:")
+        for k in differing:
+            print(f"  {k}")
+        return 1
+    print(f"reproducible: {len(first)} outputs identical in two builds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
