@@ -6,6 +6,7 @@ computed with :func:`lropt.trajectory.run` and the optimizers of :mod:`lropt.opt
 re-implemented.
 """
 
+from .adagrad import explore_adagrad
 from .learning_rate import explore_learning_rate
 
-__all__ = ["explore_learning_rate"]
+__all__ = ["explore_learning_rate", "explore_adagrad"]
