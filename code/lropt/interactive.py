@@ -175,7 +175,8 @@ class Explorer:
         if colors is None:
             image.save(out, format="png", compress_level=1)
         else:
-            image.quantize(colors).save(out, format="png", optimize=True)
+            # octree keeps the few saturated method colours exact (median cut turned orange brown)
+            image.quantize(colors, method=Image.Quantize.FASTOCTREE).save(out, format="png", optimize=True)
         return out.getvalue()
 
     def _background_png_bytes(self) -> bytes:

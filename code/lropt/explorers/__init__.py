@@ -8,5 +8,6 @@ re-implemented.
 
 from .adagrad import explore_adagrad
 from .learning_rate import explore_learning_rate
+from .momentum import explore_momentum
 
-__all__ = ["explore_learning_rate", "explore_adagrad"]
+__all__ = ["explore_learning_rate", "explore_momentum", "explore_adagrad"]
