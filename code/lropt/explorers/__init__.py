@@ -7,7 +7,8 @@ re-implemented.
 """
 
 from .adagrad import explore_adagrad
+from .comparison import explore_comparison
 from .learning_rate import explore_learning_rate
 from .momentum import explore_momentum
 
-__all__ = ["explore_learning_rate", "explore_momentum", "explore_adagrad"]
+__all__ = ["explore_learning_rate", "explore_momentum", "explore_adagrad", "explore_comparison"]

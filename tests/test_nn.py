@@ -1,0 +1,69 @@
+"""lropt.nn: backpropagation equals finite differences; data and training are seeded; divergence is caught."""
+
+import numpy as np
+import pytest
+
+from lropt.nn import MLP, make_spirals, split, train
+from lropt.optimizers import SGD, Adam
+
+
+def test_gradient_matches_central_differences():
+    rng = np.random.default_rng(1)
+    net = MLP(sizes=(2, 5, 4, 3), seed=3)
+    x = rng.standard_normal((7, 2))
+    y = rng.integers(0, 3, 7)
+    _, grads = net.gradient(x, y)
+    eps = 1e-6
+    for key, p in net.params.items():
+        numeric = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + eps
+            up = net.loss(x, y)
+            p[idx] = old - eps
+            down = net.loss(x, y)
+            p[idx] = old
+            numeric[idx] = (up - down) / (2 * eps)
+        np.testing.assert_allclose(grads[key], numeric, rtol=1e-5, atol=1e-7, err_msg=key)
+
+
+def test_loss_of_uniform_prediction_is_log_classes():
+    net = MLP(sizes=(2, 3), seed=0)
+    for v in net.params.values():
+        v[...] = 0.0
+    x = np.ones((4, 2))
+    assert net.loss(x, np.array([0, 1, 2, 0])) == pytest.approx(np.log(3))
+
+
+def test_spirals_are_seeded_and_balanced():
+    x1, y1 = make_spirals(points_per_class=50, classes=3, seed=0)
+    x2, y2 = make_spirals(points_per_class=50, classes=3, seed=0)
+    np.testing.assert_array_equal(x1, x2)
+    assert np.bincount(y1).tolist() == [50, 50, 50]
+    assert not np.allclose(x1, make_spirals(points_per_class=50, classes=3, seed=1)[0])
+    xtr, ytr, xte, yte = split(x1, y1, test_fraction=0.2, seed=0)
+    assert len(xte) == 30 and len(xtr) == 120
+
+
+def test_training_lowers_the_loss_and_is_reproducible():
+    data = split(*make_spirals(points_per_class=60, seed=0))
+    a = train(MLP(seed=0), Adam(learning_rate=0.01), data, steps=200, every=50)
+    b = train(MLP(seed=0), Adam(learning_rate=0.01), data, steps=200, every=50)
+    np.testing.assert_array_equal(a.train_loss, b.train_loss)
+    assert a.train_loss[-1] < 0.5 * a.train_loss[0]
+    assert a.steps.tolist() == [0, 50, 100, 150, 200]
+
+
+def test_divergence_is_reported_without_warnings():
+    data = split(*make_spirals(points_per_class=60, seed=0))
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        log = train(MLP(seed=0), SGD(learning_rate=1e4), data, steps=100, every=10)
+    assert log.diverged
+    assert np.isnan(log.train_loss[-1])
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="sizes"):
+        MLP(sizes=(2,))
+    with pytest.raises(ValueError, match="steps"):
+        train(MLP(), SGD(), split(*make_spirals(points_per_class=10)), steps=0)
