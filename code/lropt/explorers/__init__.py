@@ -7,8 +7,9 @@ re-implemented.
 """
 
 from .adagrad import explore_adagrad
+from .adam import explore_adam
 from .comparison import explore_comparison
 from .learning_rate import explore_learning_rate
 from .momentum import explore_momentum
 
-__all__ = ["explore_learning_rate", "explore_momentum", "explore_adagrad", "explore_comparison"]
+__all__ = ["explore_learning_rate", "explore_momentum", "explore_adagrad", "explore_adam", "explore_comparison"]
