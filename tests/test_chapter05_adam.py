@@ -429,6 +429,16 @@ def test_theta_caps_the_normalisation():
     assert [f"{x:.4f}" for x in steps] == ["0.9999", "0.5000", "0.0099"]
 
 
+def test_quiz_question_1_numbers():
+    """確認問題 1: ∇E = (4, −0.01) moves each coordinate by η (opposite to the gradient); uncorrected 3.16 η."""
+    opt = Adam(learning_rate=0.1)
+    params = {"w": np.zeros(2)}
+    opt.update(params, {"w": np.array([4.0, -0.01])})
+    np.testing.assert_allclose(params["w"], [-0.1, 0.1], rtol=0, atol=1e-6)
+    raw = opt.m["w"] / np.sqrt(opt.v["w"])
+    np.testing.assert_allclose(raw, [3.1623, -3.1623], rtol=0, atol=1e-4)
+
+
 # ------------------------------------------------------------------------------------------ helpers
 def test_near_one_grid():
     assert near_one_grid(0.9, 0.9999, 1) == (0.9, 0.99, 0.999, 0.9999)
