@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from lropt.nn import MLP, make_spirals, split, train
+from lropt.nn import MLP, best_learning_rate, make_spirals, split, sweep_learning_rate, train
 from lropt.optimizers import SGD, Adam
+from lropt.schedules import CosineDecay
 
 
 def test_gradient_matches_central_differences():
@@ -67,3 +68,74 @@ def test_bad_arguments():
         MLP(sizes=(2,))
     with pytest.raises(ValueError, match="steps"):
         train(MLP(), SGD(), split(*make_spirals(points_per_class=10)), steps=0)
+
+
+def test_records_include_the_last_step():
+    data = split(*make_spirals(points_per_class=20, seed=0))
+    log = train(MLP(seed=0), SGD(learning_rate=0.1), data, steps=25, every=10)
+    assert log.steps.tolist() == [0, 10, 20, 25]
+    assert np.all(np.isfinite(log.train_loss)) and not log.diverged
+
+
+def test_tail_loss_averages_the_last_records():
+    data = split(*make_spirals(points_per_class=30, seed=0))
+    log = train(MLP(seed=0), Adam(learning_rate=0.01), data, steps=100, every=10)
+    assert log.tail_loss(20) == pytest.approx(np.mean(log.train_loss[-3:]))
+    assert log.tail_loss(0) == pytest.approx(log.final_loss)
+    bad = train(MLP(seed=0), SGD(learning_rate=1e4), data, steps=50, every=10)
+    assert np.isnan(bad.tail_loss())
+
+
+def test_divergence_does_not_depend_on_how_often_we_record():
+    data = split(*make_spirals(points_per_class=60, seed=0))
+    verdicts = {
+        every: train(MLP(seed=0), Adam(learning_rate=3.0), data, steps=200, every=every).diverged
+        for every in (1, 10, 50, 200)
+    }
+    assert set(verdicts.values()) == {True}, verdicts
+
+
+def test_sweep_uses_the_same_start_and_batches_for_every_rate():
+    data = split(*make_spirals(points_per_class=40, seed=0))
+    logs = sweep_learning_rate(lambda eta: SGD(learning_rate=eta), data, (0.01, 0.1), steps=30)
+    assert list(logs) == [0.01, 0.1]
+    assert logs[0.01].train_loss[0] == logs[0.1].train_loss[0]  # same initial weights
+    again = train(MLP(seed=0), SGD(learning_rate=0.1), data, steps=30)
+    np.testing.assert_array_equal(logs[0.1].train_loss, again.train_loss)
+    assert best_learning_rate(logs) == 0.1
+    with pytest.raises(ValueError, match="grid"):
+        sweep_learning_rate(lambda eta: SGD(learning_rate=eta), data, (), steps=10)
+
+
+def test_sweep_with_a_schedule():
+    data = split(*make_spirals(points_per_class=40, seed=0))
+    seen = []
+
+    def schedule(eta):
+        seen.append(eta)
+        return CosineDecay(eta, total_steps=20, min_learning_rate=eta / 100)
+
+    logs = sweep_learning_rate(
+        lambda eta: SGD(learning_rate=eta), data, (0.1, 1.0), steps=20, make_schedule=schedule
+    )
+    assert seen == [0.1, 1.0]
+    fixed = train(MLP(seed=0), SGD(learning_rate=1.0), data, steps=20)
+    assert not np.array_equal(logs[1.0].train_loss, fixed.train_loss)
+
+
+def test_best_learning_rate_ignores_diverged_runs():
+    data = split(*make_spirals(points_per_class=30, seed=0))
+    logs = sweep_learning_rate(lambda eta: SGD(learning_rate=eta), data, (0.1, 1e4), steps=30)
+    assert logs[1e4].diverged and best_learning_rate(logs) == 0.1
+    with pytest.raises(ValueError, match="発散"):
+        best_learning_rate({1e4: logs[1e4]})
+
+
+def test_data_arguments_are_checked():
+    with pytest.raises(ValueError, match="noise"):
+        make_spirals(noise=-0.1)
+    x, y = make_spirals(points_per_class=10)
+    with pytest.raises(ValueError, match="test_fraction"):
+        split(x, y, test_fraction=1.0)
+    with pytest.raises(ValueError, match="len"):
+        split(x, y[:-1])

@@ -8,14 +8,22 @@ The data set (three interleaved spirals) is generated in code from a seed: nothi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._validation import check_int, check_positive, check_real
 
-__all__ = ["make_spirals", "split", "MLP", "TrainingLog", "train"]
+__all__ = [
+    "make_spirals",
+    "split",
+    "MLP",
+    "TrainingLog",
+    "train",
+    "sweep_learning_rate",
+    "best_learning_rate",
+]
 
 
 def make_spirals(
@@ -25,6 +33,10 @@ def make_spirals(
     points_per_class = check_int("points_per_class", points_per_class, 2)
     classes = check_int("classes", classes, 2)
     noise = check_real("noise", noise)
+    if noise < 0:
+        raise ValueError(
+            f"引数 noise は 0 以上でなければなりません（有効な範囲: noise ≥ 0）。受け取った値: {noise}"
+        )
     rng = np.random.default_rng(check_int("seed", seed, 0))
     xs, ys = [], []
     for k in range(classes):
@@ -40,9 +52,17 @@ def split(
     x: np.ndarray, y: np.ndarray, test_fraction: float = 0.25, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle and split into ``(x_train, y_train, x_test, y_test)``."""
+    fraction = check_real("test_fraction", test_fraction)
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(
+            f"引数 test_fraction は 0 より大きく 1 未満でなければなりません（有効な範囲: 0 < test_fraction < 1）。"
+            f"受け取った値: {fraction}"
+        )
+    if len(x) != len(y):
+        raise ValueError(f"x と y の個数が違います: len(x) = {len(x)}, len(y) = {len(y)}")
     rng = np.random.default_rng(check_int("seed", seed, 0))
     order = rng.permutation(len(x))
-    n_test = int(round(len(x) * check_real("test_fraction", test_fraction)))
+    n_test = int(round(len(x) * fraction))
     test, train_idx = order[:n_test], order[n_test:]
     return x[train_idx], y[train_idx], x[test], y[test]
 
@@ -73,6 +93,7 @@ class MLP:
         return {k: v.copy() for k, v in self.params.items()}
 
     def _forward(self, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """The input and every layer's output (ReLU after every layer but the last), and the scores."""
         activations = [x]
         h = x
         for i in range(1, self.layers + 1):
@@ -88,9 +109,11 @@ class MLP:
         return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """The class with the largest score for every row of ``x``."""
         return self._forward(x)[1].argmax(axis=1)
 
     def accuracy(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Fraction of correct predictions (正解率)."""
         return float(np.mean(self.predict(x) == y))
 
     def loss(self, x: np.ndarray, y: np.ndarray) -> float:
@@ -104,22 +127,26 @@ class MLP:
         probs = self._softmax(scores)
         n = len(y)
         loss = float(-np.mean(np.log(probs[np.arange(n), y] + 1e-12)))
+        # gradient of the mean cross-entropy with respect to the scores: (softmax - one-hot) / n
         delta = probs.copy()
         delta[np.arange(n), y] -= 1.0
         delta /= n
         grads: dict[str, np.ndarray] = {}
         for i in range(self.layers, 0, -1):
+            # layer i computed z = h_in @ W + b from its input h_in = activations[i - 1]
             h_in = activations[i - 1]
             grads[f"W{i}"] = h_in.T @ delta
             grads[f"b{i}"] = delta.sum(axis=0)
             if i > 1:
-                delta = (delta @ self.params[f"W{i}"].T) * (activations[i - 1] > 0)
+                # back through W, then through the ReLU: the gradient passes only where h_in > 0
+                delta = (delta @ self.params[f"W{i}"].T) * (h_in > 0)
         return loss, grads
 
 
 @dataclass(frozen=True)
 class TrainingLog:
-    """Training loss on the whole training set and test accuracy, recorded every ``every`` steps."""
+    """Training loss on the whole training set and test accuracy, recorded every ``every`` steps and at the
+    last step (``steps`` holds the step numbers)."""
 
     steps: np.ndarray
     train_loss: np.ndarray
@@ -128,7 +155,20 @@ class TrainingLog:
 
     @property
     def final_loss(self) -> float:
+        """Training loss at the last record (nan when diverged)."""
         return float(self.train_loss[-1])
+
+    def tail_loss(self, steps: int = 100) -> float:
+        """Mean training loss over the records of the last ``steps`` steps (最後の区間の平均損失).
+
+        Less noisy than :attr:`final_loss`: a mini-batch step just before the end can raise or lower the last
+        value by chance. nan when the run diverged.
+        """
+        steps = check_int("steps", steps, 0)
+        if self.diverged:
+            return float("nan")
+        last = self.steps[-1]
+        return float(np.mean(self.train_loss[self.steps >= last - steps]))
 
 
 def train(
@@ -137,15 +177,17 @@ def train(
     data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     steps: int = 1000,
     batch_size: int = 32,
-    every: int = 25,
+    every: int = 10,
     schedule: Callable[[int], float] | None = None,
     seed: int = 0,
 ) -> TrainingLog:
     """Mini-batch training of ``net`` with ``optimizer`` (updated in place); the batches depend only on ``seed``.
 
-    A run whose loss becomes non-finite or exceeds 10 × the starting loss (the cross-entropy is capped near 28
-    by the 1e-12 inside the log, so "huge" cannot be the test) stops and is reported as diverged (発散); its
-    remaining loss values are recorded as ``nan``.
+    A run stops and is reported as diverged (発散) as soon as the loss on the whole training set (at a record)
+    or on the current mini-batch (at every step) exceeds 10 × the starting loss, or a gradient is not finite
+    (the cross-entropy is capped near 28 by the 1e-12 inside the log, so "huge" cannot be the test); its
+    remaining loss values are recorded as ``nan``. Checking every step makes the verdict independent of
+    ``every``.
     """
     steps = check_int("steps", steps, 1)
     batch_size = check_int("batch_size", batch_size, 1)
@@ -154,30 +196,79 @@ def train(
     rng = np.random.default_rng(check_int("seed", seed, 0))
     if hasattr(optimizer, "reset"):
         optimizer.reset()
-    marks = list(range(0, steps + 1, every))
+    marks = sorted({*range(0, steps + 1, every), steps})
+    index = {t: k for k, t in enumerate(marks)}
     losses = np.full(len(marks), np.nan)
     accs = np.full(len(marks), np.nan)
     diverged = False
+    limit = 0.0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(steps + 1):
-            if t % every == 0:
-                k = t // every
+            if t in index:
+                k = index[t]
                 losses[k] = net.loss(x_train, y_train)
                 accs[k] = net.accuracy(x_test, y_test)
                 if t == 0:
                     limit = 10.0 * max(losses[0], 1.0)
                 if not np.isfinite(losses[k]) or losses[k] > limit:
-                    losses[k] = np.nan
+                    losses[k] = accs[k] = np.nan
                     diverged = True
                     break
             if t == steps:
                 break
             idx = rng.integers(0, len(x_train), batch_size)
-            _, grads = net.gradient(x_train[idx], y_train[idx])
-            if not all(np.all(np.isfinite(g)) for g in grads.values()):
+            batch_loss, grads = net.gradient(x_train[idx], y_train[idx])
+            finite = np.isfinite(batch_loss) and all(np.all(np.isfinite(g)) for g in grads.values())
+            if not finite or batch_loss > limit:
                 diverged = True
                 break
             if schedule is not None:
                 optimizer.learning_rate = check_positive("schedule(t)", schedule(t))
             optimizer.update(net.params, grads)
     return TrainingLog(np.array(marks), losses, accs, diverged)
+
+
+def sweep_learning_rate(
+    make_optimizer: Callable[[float], object],
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    grid: Sequence[float],
+    steps: int = 500,
+    batch_size: int = 32,
+    every: int = 10,
+    seed: int = 0,
+    sizes: tuple[int, ...] = (2, 32, 32, 3),
+    make_schedule: Callable[[float], Callable[[int], float]] | None = None,
+) -> dict[float, TrainingLog]:
+    """Train once per η of ``grid`` (学習率の掃引) and return the logs, keyed by η.
+
+    Every run starts from the same initial weights (``MLP(sizes, seed)``) and sees the same mini-batches
+    (``seed``), so the runs differ only in η. ``make_optimizer(η)`` builds the optimizer, e.g.
+    ``functools.partial(make_optimizer, "Adam")``; ``make_schedule(η)``, if given, a schedule starting at η
+    (学習率の減衰), e.g. ``lambda eta: CosineDecay(eta, total_steps=steps, min_learning_rate=eta / 100)``.
+    """
+    if len(grid) == 0:
+        raise ValueError("引数 grid には 1 個以上の学習率を渡してください。")
+    logs = {}
+    for eta in grid:
+        eta = check_positive("grid の要素（学習率 η）", eta)
+        schedule = None if make_schedule is None else make_schedule(eta)
+        logs[eta] = train(
+            MLP(sizes=sizes, seed=seed),
+            make_optimizer(eta),
+            data,
+            steps=steps,
+            batch_size=batch_size,
+            every=every,
+            schedule=schedule,
+            seed=seed,
+        )
+    return logs
+
+
+def best_learning_rate(logs: Mapping[float, TrainingLog], tail: int = 100) -> float:
+    """The η with the lowest mean training loss over the last ``tail`` steps (:meth:`TrainingLog.tail_loss`);
+    diverged runs never win; ties go to the smaller η."""
+    alive = {eta: log.tail_loss(tail) for eta, log in logs.items() if not log.diverged}
+    if not alive:
+        raise ValueError("すべての学習率で発散しました。grid に小さな学習率を加えてください。")
+    return min(alive, key=lambda e: (alive[e], e))

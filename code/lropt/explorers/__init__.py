@@ -13,4 +13,11 @@ from .learning_rate import explore_learning_rate
 from .momentum import explore_momentum
 from .rmsprop import explore_rmsprop
 
-__all__ = ["explore_learning_rate", "explore_momentum", "explore_adagrad", "explore_rmsprop", "explore_adam", "explore_comparison"]
+__all__ = [
+    "explore_learning_rate",
+    "explore_momentum",
+    "explore_adagrad",
+    "explore_rmsprop",
+    "explore_adam",
+    "explore_comparison",
+]
