@@ -482,7 +482,7 @@ class Plateau(Surface):
     Far from the minimum the slope along x is almost exactly 1 (tanh x ≈ 1), so every step sees the same
     gradient: SGD and RMSProp keep walking at a steady pace, while AdaGrad's accumulated h grows like t and its
     step shrinks like η/√t — the stall (停滞) that RMSProp's decay removes. Near 0 the surface is a bowl
-    (curvature 2 along x, 2 along y) with its minimum at the origin.
+    (curvature 1 along x, 2 along y) with its minimum at the origin.
     """
 
     key = "plateau"
