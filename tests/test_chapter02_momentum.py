@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from lropt.explorers.momentum import LEARNING_RATE_GRID, MOMENTUM_GRID, explore_momentum, visible_part
+from lropt.interactive import static_payload
 from lropt.optimizers import SGD, Momentum
 from lropt.schedules import StepDecay, sample
 from lropt.surfaces import DoubleWell, Quadratic1D, ZeroTsuku
@@ -300,9 +301,7 @@ def explorer():
 @pytest.fixture(scope="module")
 def static_spec(explorer):
     page = explorer.to_html()
-    data = re.search(r'<script type="application/json" class="lropt-data">(.*?)</script>', page, re.S)
-    assert data
-    return page, json.loads(data.group(1).replace("<\\/", "</"))
+    return page, static_payload(page)
 
 
 def test_explorer_grids_and_ranges(explorer):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lropt.explorers.adagrad import ETA_GRID, THETA_GRID, effective_rates, explore_adagrad
+from lropt.interactive import static_payload
 from lropt.optimizers import SGD, AdaGrad
 from lropt.surfaces import Plateau, Saddle, ZeroTsuku
 from lropt.trajectory import run
@@ -204,9 +205,7 @@ def explorer():
 @pytest.fixture(scope="module")
 def static_spec(explorer):
     page = explorer.to_html()
-    data = re.search(r'<script type="application/json" class="lropt-data">(.*?)</script>', page, re.S)
-    assert data
-    return page, json.loads(data.group(1).replace("<\\/", "</"))
+    return page, static_payload(page)
 
 
 def test_slider_grids(explorer):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lropt.explorers.rmsprop import explore_rmsprop
+from lropt.interactive import static_payload
 from lropt.optimizers import SGD, AdaGrad, RMSProp
 from lropt.schedules import StepDecay
 from lropt.surfaces import DoubleWell, Plateau
@@ -228,9 +229,7 @@ def explorer():
 @pytest.fixture(scope="module")
 def static_spec(explorer):
     page = explorer.to_html()
-    data = re.search(r'<script type="application/json" class="lropt-data">(.*?)</script>', page, re.S)
-    assert data
-    return page, json.loads(data.group(1).replace("<\\/", "</"))
+    return page, static_payload(page)
 
 
 def test_slider_grids(explorer):

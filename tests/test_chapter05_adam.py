@@ -36,6 +36,7 @@ from lropt.explorers.adam import (
     step_ratios,
     thin_path,
 )
+from lropt.interactive import static_payload
 from lropt.optimizers import SGD, Adam, Momentum, RMSProp
 from lropt.surfaces import Saddle
 from lropt.trajectory import run
@@ -499,9 +500,7 @@ def static_spec(explorer):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow or font warnings in any frame
         page = explorer.to_html()
-    data = re.search(r'<script type="application/json" class="lropt-data">(.*?)</script>', page, re.S)
-    assert data
-    return page, json.loads(data.group(1).replace("<\\/", "</"))
+    return page, static_payload(page)
 
 
 def _frame(spec: dict, beta1: float, beta2: float, eta: float) -> dict:

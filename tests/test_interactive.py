@@ -1,7 +1,6 @@
 """Sliders rendered twice (DESIGN §6): the live ipywidgets control and the kernel-free HTML/SVG/JS version."""
 
 import io
-import json
 import re
 import warnings
 
@@ -11,7 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
 from lropt.explorers import explore_learning_rate
-from lropt.interactive import RENDER_DPI, Explorer, Slider, linear_grid, log_grid
+from lropt.interactive import RENDER_DPI, Explorer, Slider, linear_grid, log_grid, static_payload
 from lropt.plotting import new_figure, path_line, status_text
 
 
@@ -23,9 +22,7 @@ def explorer():
 @pytest.fixture(scope="module")
 def static_spec(explorer):
     page = explorer.to_html()
-    data = re.search(r'<script type="application/json" class="lropt-data">(.*?)</script>', page, re.S)
-    assert data, "the static HTML must embed its frames as JSON"
-    return page, json.loads(data.group(1).replace("<\\/", "</"))
+    return page, static_payload(page)
 
 
 def _pixels(png: bytes) -> np.ndarray:
@@ -175,3 +172,8 @@ def test_no_missing_glyph_warnings_for_book_symbols():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         FigureCanvasAgg(fig).draw()
+
+
+def test_static_payload_rejects_pages_without_frames():
+    with pytest.raises(ValueError, match="lropt-data"):
+        static_payload("<div>no slider here</div>")

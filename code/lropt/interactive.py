@@ -23,6 +23,7 @@ import io
 import itertools
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,7 @@ from PIL import Image
 
 from ._validation import check_real
 
-__all__ = ["Slider", "Explorer", "log_grid", "linear_grid"]
+__all__ = ["Slider", "Explorer", "log_grid", "linear_grid", "static_payload"]
 
 RENDER_DPI = 150  # pixels of the PNGs (sharp on high-density screens)
 DISPLAY_DPI = 100  # CSS pixels per figure inch on the page
@@ -418,6 +419,17 @@ def _svg_layer(artists: Sequence[Artist], width: float, height: float, uid: str)
         f'<svg viewBox="0 0 {_fmt(width)} {_fmt(height)}" preserveAspectRatio="none" aria-hidden="true">'
         f"<defs>{''.join(defs)}</defs>{''.join(body)}</svg>"
     )
+
+
+_PAYLOAD = re.compile(r'<script type="application/json" class="lropt-data">(.*?)</script>', re.S)
+
+
+def static_payload(page: str) -> dict[str, Any]:
+    """The sliders and frames embedded in an :meth:`Explorer.to_html` page (for tests and tools)."""
+    found = _PAYLOAD.search(page)
+    if found is None:
+        raise ValueError("この HTML には Explorer の静的フレーム（lropt-data）が含まれていません。")
+    return json.loads(found.group(1).replace("<\\/", "</"))
 
 
 def _script_safe(payload: str) -> str:
