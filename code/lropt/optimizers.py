@@ -21,8 +21,9 @@ Each class docstring shows the seed's lines for one key, e.g. ::
 ``update`` runs the same arithmetic, in place, on matching pieces ("blocks") of ``params[key]``,
 ``grad[key]`` and the state array, which the code calls ``p``, ``g`` and ``h``; the line above reads
 ``h += g * g``. A block is 256 KiB, so the temporary arrays NumPy makes for ``g * g`` stay in the CPU
-cache instead of travelling to main memory and back. The numbers are the same as with the literal lines,
-because every operation acts element by element; only the speed differs (``make bench``).
+cache instead of travelling to main memory and back. Every operation acts element by element, so the
+numbers are bit for bit those of the literal lines (Adam's up to round-off: it folds 1/(1-β₁ᵗ) into η);
+only the speed differs (``make bench``).
 
 Hyper-parameters are properties: they are read again at every ``update`` (a learning-rate schedule may
 set ``opt.learning_rate`` between steps), and a bad value is refused with a Japanese message whether it
@@ -197,7 +198,7 @@ class Optimizer:
                     f"params[{key!r}] には np.ndarray を渡してください（その場で更新するため）。"
                     f"受け取った値: {describe(p)}"
                 )
-            if not np.issubdtype(p.dtype, np.floating):
+            if p.dtype.kind != "f":  # float16, float32, float64, longdouble
                 raise TypeError(
                     f"params[{key!r}] の dtype は浮動小数点型（float32, float64 など）でなければなりません。"
                     "整数の配列をその場で更新すると小数部分が切り捨てられます"
@@ -214,7 +215,7 @@ class Optimizer:
                 raise TypeError(
                     f"grad[{key!r}] には np.ndarray を渡してください。受け取った値: {describe(g)}"
                 )
-            if not (np.issubdtype(g.dtype, np.floating) or np.issubdtype(g.dtype, np.integer)):
+            if g.dtype.kind not in "fiu":  # floating or (unsigned) integer
                 raise TypeError(
                     f"grad[{key!r}] の dtype は実数（浮動小数点型または整数型）でなければなりません。"
                     f"受け取った dtype: {g.dtype}"
