@@ -31,15 +31,27 @@ def _chromium() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def site_url():
+def serve_dir():
+    """``serve_dir(folder) -> base URL``: serve a folder on 127.0.0.1 until the end of the session."""
+    servers = []
+
+    def serve(directory: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(directory))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def site_url(serve_dir):
     if not (SITE / "index.html").exists():
         pytest.fail(f"the built site is missing ({SITE}); run `make build-strict` first")
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    return serve_dir(SITE)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -65,22 +77,35 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, site_url):
-    """A page that blocks and records every request that does not go to the local server."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
-    pg = context.new_page()
-    pg.external_requests = []
-    pg.console_errors = []
+def guarded_page(browser):
+    """``guarded_page(base_url, width)``: a page that blocks and records every request not to ``base_url``."""
+    contexts = []
 
-    def route(r):
-        if r.request.url.startswith(site_url) or r.request.url.startswith("data:"):
-            r.continue_()
-        else:
-            pg.external_requests.append(r.request.url)
-            r.abort()
+    def open_page(base_url: str, width: int = 1280):
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="ja-JP")
+        contexts.append(context)
+        pg = context.new_page()
+        pg.external_requests = []
+        pg.console_errors = []
 
-    pg.route("**/*", route)
-    pg.on("console", lambda msg: pg.console_errors.append(msg.text) if msg.type == "error" else None)
-    pg.on("pageerror", lambda exc: pg.console_errors.append(str(exc)))
-    yield pg
-    context.close()
+        def route(r):
+            if r.request.url.startswith(base_url) or r.request.url.startswith("data:"):
+                r.continue_()
+            else:
+                pg.external_requests.append(r.request.url)
+                r.abort()
+
+        pg.route("**/*", route)
+        pg.on("console", lambda msg: pg.console_errors.append(msg.text) if msg.type == "error" else None)
+        pg.on("pageerror", lambda exc: pg.console_errors.append(str(exc)))
+        return pg
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(guarded_page, site_url):
+    """A page of the built site; requests to other hosts are blocked and recorded."""
+    return guarded_page(site_url)

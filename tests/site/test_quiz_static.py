@@ -5,10 +5,6 @@ The page is written to a temporary folder and served on 127.0.0.1; it does not n
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-
 import pytest
 
 from lropt.quiz import grade, questions, show_quiz
@@ -16,13 +12,8 @@ from lropt.quiz import grade, questions, show_quiz
 IDS = ["momentum-global", "momentum-w", "rmsprop-fill"]  # one question of each kind
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002
-        pass
-
-
 @pytest.fixture(scope="module")
-def quiz_url(tmp_path_factory):
+def quiz_url(tmp_path_factory, serve_dir):
     root = tmp_path_factory.mktemp("quiz")
     quiz = show_quiz(ids=IDS)
     # the same quiz twice on one page: the two copies must not share their radio buttons
@@ -31,36 +22,16 @@ def quiz_url(tmp_path_factory):
         f'<div id="first">{quiz.to_html()}</div><div id="second">{quiz.to_html()}</div></body></html>'
     )
     (root / "index.html").write_text(page, encoding="utf-8")
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    server.shutdown()
+    return f"{serve_dir(root)}/index.html"
 
 
 @pytest.fixture
-def quiz_page(browser, quiz_url):
-    context = browser.new_context(viewport={"width": 1000, "height": 900}, locale="ja-JP")
-    pg = context.new_page()
-    pg.external_requests = []
-    pg.console_errors = []
-    base = quiz_url.rsplit("/", 1)[0]
-
-    def route(r):
-        if r.request.url.startswith(base):
-            r.continue_()
-        else:
-            pg.external_requests.append(r.request.url)
-            r.abort()
-
-    pg.route("**/*", route)
-    pg.on("console", lambda msg: pg.console_errors.append(msg.text) if msg.type == "error" else None)
-    pg.on("pageerror", lambda exc: pg.console_errors.append(str(exc)))
+def quiz_page(guarded_page, quiz_url):
+    pg = guarded_page(quiz_url.rsplit("/", 1)[0], width=1000)
     pg.goto(quiz_url, wait_until="load")
     yield pg
     assert pg.external_requests == [], pg.external_requests
     assert pg.console_errors == [], pg.console_errors
-    context.close()
 
 
 def _question(page, qid, copy="first"):
