@@ -50,7 +50,7 @@ DOC_LINES = [
     "v_hat = self.v[key] / (1 - self.beta2**self.t)",
     "params[key] -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.theta)",
 ]
-UPDATE_LINE = "p -= self.learning_rate / bias1 * m / (np.sqrt(v / bias2) + self.theta)"
+UPDATE_LINE = "p -= self.learning_rate / self._bias1 * m / (np.sqrt(v / self._bias2) + self.theta)"
 SADDLE = Saddle()
 
 
@@ -94,7 +94,7 @@ def test_chapter_quotes_the_adam_docstring_lines_and_the_update_line():
     doc_lines = {line.strip() for line in (Adam.__doc__ or "").splitlines()}
     for line in DOC_LINES:
         assert line in doc_lines, f"Adam's docstring no longer holds {line!r}"
-    source_lines = {line.strip() for line in inspect.getsource(Adam.update).splitlines()}
+    source_lines = {line.strip() for line in inspect.getsource(Adam._step).splitlines()}
     assert UPDATE_LINE in source_lines
 
 

@@ -213,7 +213,7 @@ def test_seed_lines_appear_in_the_source():
         "params[key] -= self.learning_rate * grad[key] / (np.sqrt(self.h[key]) + self.theta)",
         "self.h[key] *= self.decay_rate",
         "self.h[key] += (1 - self.decay_rate) * grad[key] * grad[key]",
-        # the lines update runs, block by block
+        # the lines _step runs, block by block
         "p -= self.learning_rate * g",
         "v *= self.momentum",
         "v -= self.learning_rate * g",
@@ -224,7 +224,7 @@ def test_seed_lines_appear_in_the_source():
         "h += (1 - self.decay_rate) * g * g",
         "m += (1 - self.beta1) * g",
         "v += (1 - self.beta2) * g * g",
-        "p -= self.learning_rate / bias1 * m / (np.sqrt(v / bias2) + self.theta)",
+        "p -= self.learning_rate / self._bias1 * m / (np.sqrt(v / self._bias2) + self.theta)",
     ]:
         assert line in source, line
 
@@ -385,6 +385,47 @@ def test_block_size_does_not_change_a_single_bit(name, monkeypatch):
         blocked = run_both(name, TYPICAL[name], params, grads)[0]
         for key in whole:
             np.testing.assert_array_equal(blocked[key], whole[key])
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_threads_do_not_change_a_single_bit(name, monkeypatch):
+    """Large arrays are cut into one run of blocks per thread; the numbers are those of one thread."""
+    rng = np.random.default_rng(6)
+    params, grads = random_problem(rng, [(1001,), (7, 11), ()], 12, np.float32)
+    monkeypatch.setattr(optimizers, "_BLOCK_BYTES", 40)  # 10 float32 numbers per block
+    monkeypatch.setattr(optimizers, "_WORKERS", 1)
+    serial = run_both(name, TYPICAL[name], params, grads)[0]
+    monkeypatch.setattr(optimizers, "_PARALLEL_MIN", 100)  # 1001 numbers: 3 threads, uneven pieces
+    monkeypatch.setattr(optimizers, "_WORKERS", 3)
+    threaded = run_both(name, TYPICAL[name], params, grads)[0]
+    for key in serial:
+        np.testing.assert_array_equal(threaded[key], serial[key])
+
+
+def test_threads_share_the_work_and_see_every_block(monkeypatch):
+    """Every number is updated exactly once, whatever the thread count and the block size."""
+    monkeypatch.setattr(optimizers, "_PARALLEL_MIN", 64)
+    for workers in (2, 3, 4):
+        for block_bytes in (8, 56, 4096):
+            monkeypatch.setattr(optimizers, "_WORKERS", workers)
+            monkeypatch.setattr(optimizers, "_BLOCK_BYTES", block_bytes)
+            params = {"w": np.zeros(1000)}
+            SGD(learning_rate=1.0).update(params, {"w": -np.ones(1000)})
+            np.testing.assert_array_equal(params["w"], np.ones(1000))
+
+
+def test_threads_find_a_nan_in_any_piece_and_change_nothing(monkeypatch):
+    monkeypatch.setattr(optimizers, "_PARALLEL_MIN", 2000)
+    monkeypatch.setattr(optimizers, "_WORKERS", 4)
+    for where in (0, 3999, 7999):
+        params = {"w": np.ones(8000, dtype=np.float32)}
+        grad = np.full(8000, 0.5, dtype=np.float32)
+        grad[where] = np.nan
+        opt = Adam()
+        with pytest.raises(ValueError, match=rf"grad\['w'\].*位置 \({where},\)"):
+            opt.update(params, {"w": grad})
+        np.testing.assert_array_equal(params["w"], np.ones(8000, dtype=np.float32))
+        assert opt.m is None and opt.t == 0
 
 
 def test_on_a_quadratic_with_feedback():

@@ -18,12 +18,14 @@ Each class docstring shows the seed's lines for one key, e.g. ::
 
     self.h[key] += grad[key] * grad[key]
 
-``update`` runs the same arithmetic, in place, on matching pieces ("blocks") of ``params[key]``,
-``grad[key]`` and the state array, which the code calls ``p``, ``g`` and ``h``; the line above reads
-``h += g * g``. A block is 256 KiB, so the temporary arrays NumPy makes for ``g * g`` stay in the CPU
-cache instead of travelling to main memory and back. Every operation acts element by element, so the
-numbers are bit for bit those of the literal lines (Adam's up to round-off: it folds 1/(1-β₁ᵗ) into η);
-only the speed differs (``make bench``).
+Each class writes those lines once more in its method ``_step(p, g, h)``, where ``p``, ``g`` and ``h``
+are matching pieces ("blocks") of ``params[key]``, ``grad[key]`` and the state array; the line above
+reads ``h += g * g``. ``update`` checks its arguments and then runs ``_step`` on every block, in place.
+A block is 256 KiB, so the temporary arrays NumPy makes for ``g * g`` stay in the CPU cache instead of
+travelling to main memory and back, and an array of a million numbers or more is cut into one run of
+blocks per CPU core, run side by side (NumPy releases the GIL while it computes). Every operation acts
+element by element, so the numbers are bit for bit those of the literal lines, however the blocks are
+cut (Adam's up to round-off: it folds 1/(1-β₁ᵗ) into η); only the speed differs (``make bench``).
 
 Hyper-parameters are properties: they are read again at every ``update`` (a learning-rate schedule may
 set ``opt.learning_rate`` between steps), and a bad value is refused with a Japanese message whether it
@@ -35,7 +37,9 @@ leaves both exactly as they were.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -57,6 +61,16 @@ Params = dict[str, np.ndarray]
 
 _BLOCK_BYTES = 256 * 1024
 """Bytes per array in one block of ``update`` (65 536 float32 or 32 768 float64 numbers)."""
+
+_PARALLEL_MIN = 1 << 20
+"""Arrays with at least this many numbers are shared between the CPU cores (below, threads cost more)."""
+
+_WORKERS = max(
+    1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+)
+"""Threads for large arrays: the CPU cores this process may use, at most 4 (1 = no threads)."""
+
+_pool: ThreadPoolExecutor | None = None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -94,13 +108,19 @@ def _all_finite(a: np.ndarray) -> bool:
 
     Fast path: ``a · a`` (one BLAS pass, no temporary array) is finite only if every element is, since a
     nan makes it nan and an inf makes it +inf. It can also overflow to inf for finite but huge values;
-    only then do we pay for the exact element-wise ``np.isfinite``.
+    only then do we pay for the exact element-wise ``np.isfinite``. Large arrays are summed in one piece
+    per thread (see ``_split``).
     """
     if a.size > 1024 and a.dtype in (np.float32, np.float64) and a.flags.c_contiguous:
         flat = a.reshape(-1)
-        with np.errstate(all="ignore"):
-            if math.isfinite(np.dot(flat, flat)):
-                return True
+
+        def finite_dot(start: int, stop: int) -> bool:
+            piece = flat[start:stop]
+            with np.errstate(all="ignore"):
+                return math.isfinite(np.dot(piece, piece))
+
+        if all(_map_ranges(finite_dot, flat.size, 1)):
+            return True
     return bool(np.isfinite(a).all())
 
 
@@ -117,20 +137,40 @@ def _first_bad(original: np.ndarray, converted: np.ndarray) -> str:
     return f"{where}の値は {value} です"
 
 
-def _blocks(*arrays: np.ndarray) -> Iterator[tuple[np.ndarray, ...]]:
-    """Yield matching pieces of equally shaped arrays, each small enough to stay in the CPU cache.
+def _map_ranges(work: Callable[[int, int], object], size: int, align: int) -> list[object]:
+    """``work(start, stop)`` over ``range(size)`` cut into one piece per thread (pieces start at multiples
+    of ``align``); a single call ``work(0, size)`` when ``size`` is below ``_PARALLEL_MIN``."""
+    global _pool
+    workers = min(_WORKERS, size // _PARALLEL_MIN)
+    if workers <= 1:
+        return [work(0, size)]
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="lropt")
+    chunk = -(-size // workers // align) * align  # ceil(size / workers), rounded up to a multiple of align
+    starts = range(0, size, chunk)
+    return list(_pool.map(work, starts, [min(start + chunk, size) for start in starts]))
+
+
+def _each_block(step: Callable[..., None], arrays: Sequence[np.ndarray]) -> None:
+    """Run ``step(*pieces)`` on matching pieces of equally shaped arrays, each small enough to stay in the
+    CPU cache; large arrays are shared between threads, one run of consecutive blocks per thread.
 
     Every piece is a view, so an in-place operation on it (``p -= ...``) changes the original array.
-    Small arrays, and arrays that are not all C-contiguous (e.g. a slice ``W[:, ::2]``), come back whole.
+    Small arrays, and arrays that are not all C-contiguous (e.g. a slice ``W[:, ::2]``), go whole.
     """
     size = arrays[0].size
     block = max(1, _BLOCK_BYTES // max(a.itemsize for a in arrays))
     if size <= block or not all(a.flags.c_contiguous for a in arrays):
-        yield arrays
+        step(*arrays)
         return
     flat = [a.reshape(-1) for a in arrays]
-    for start in range(0, size, block):
-        yield tuple(a[start : start + block] for a in flat)
+
+    def run(start: int, stop: int) -> None:
+        for first in range(start, stop, block):
+            last = min(first + block, stop)
+            step(*(a[first:last] for a in flat))
+
+    _map_ranges(run, size, block)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -159,7 +199,25 @@ class Optimizer:
             setattr(self, name, None)
 
     def update(self, params: Params, grad: Params) -> None:
-        """Move ``params`` one step against ``grad``, in place."""
+        """One step for every key of ``params``, in place; returns None.
+
+        Checks ``params`` and ``grad`` (nothing changes if they are refused), creates the state on the
+        first call, then runs the subclass's ``_step(p, g, *state)`` — the seed's lines — on every block.
+        """
+        grad = self._checked(params, grad)
+        self._prepare(params)
+        for key in params:
+            state = [getattr(self, name)[key] for name in self._state_names]
+            _each_block(self._step, [params[key], grad[key], *state])
+
+    def _prepare(self, params: Params) -> None:
+        """Before the blocks of one ``update``: create the state arrays on the first call."""
+        for name in self._state_names:
+            if getattr(self, name) is None:
+                setattr(self, name, self._new_state(params))
+
+    def _step(self, p: np.ndarray, g: np.ndarray, *state: np.ndarray) -> None:
+        """The seed's lines on one block: parameters ``p``, gradient ``g``, state (e.g. ``v``), in place."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -285,12 +343,8 @@ class SGD(Optimizer):
     def __init__(self, learning_rate: float = 0.01) -> None:
         super().__init__(learning_rate)
 
-    def update(self, params: Params, grad: Params) -> None:
-        """One step for every key of ``params``, in place; returns None."""
-        grad = self._checked(params, grad)
-        for key in params:
-            for p, g in _blocks(params[key], grad[key]):
-                p -= self.learning_rate * g
+    def _step(self, p: np.ndarray, g: np.ndarray) -> None:
+        p -= self.learning_rate * g
 
 
 class Momentum(Optimizer):
@@ -325,16 +379,10 @@ class Momentum(Optimizer):
         self.momentum = momentum
         super().__init__(learning_rate)
 
-    def update(self, params: Params, grad: Params) -> None:
-        """One step for every key of ``params``, in place; returns None."""
-        grad = self._checked(params, grad)
-        if self.v is None:
-            self.v = self._new_state(params)
-        for key in params:
-            for p, g, v in _blocks(params[key], grad[key], self.v[key]):
-                v *= self.momentum  # the seed's first line, in place, as two lines
-                v -= self.learning_rate * g
-                p += v
+    def _step(self, p: np.ndarray, g: np.ndarray, v: np.ndarray) -> None:
+        v *= self.momentum  # the seed's first line, in place, as two lines
+        v -= self.learning_rate * g
+        p += v
 
 
 class AdaGrad(Optimizer):
@@ -373,15 +421,13 @@ class AdaGrad(Optimizer):
         self.initial_h = initial_h
         super().__init__(learning_rate)
 
-    def update(self, params: Params, grad: Params) -> None:
-        """One step for every key of ``params``, in place; returns None."""
-        grad = self._checked(params, grad)
+    def _prepare(self, params: Params) -> None:
         if self.h is None:
             self.h = self._new_state(params, self.initial_h)
-        for key in params:
-            for p, g, h in _blocks(params[key], grad[key], self.h[key]):
-                h += g * g
-                p -= self.learning_rate * g / (np.sqrt(h) + self.theta)
+
+    def _step(self, p: np.ndarray, g: np.ndarray, h: np.ndarray) -> None:
+        h += g * g
+        p -= self.learning_rate * g / (np.sqrt(h) + self.theta)
 
 
 class RMSProp(Optimizer):
@@ -419,16 +465,10 @@ class RMSProp(Optimizer):
         self.theta = theta
         super().__init__(learning_rate)
 
-    def update(self, params: Params, grad: Params) -> None:
-        """One step for every key of ``params``, in place; returns None."""
-        grad = self._checked(params, grad)
-        if self.h is None:
-            self.h = self._new_state(params)
-        for key in params:
-            for p, g, h in _blocks(params[key], grad[key], self.h[key]):
-                h *= self.decay_rate
-                h += (1 - self.decay_rate) * g * g
-                p -= self.learning_rate * g / (np.sqrt(h) + self.theta)
+    def _step(self, p: np.ndarray, g: np.ndarray, h: np.ndarray) -> None:
+        h *= self.decay_rate
+        h += (1 - self.decay_rate) * g * g
+        p -= self.learning_rate * g / (np.sqrt(h) + self.theta)
 
 
 class Adam(Optimizer):
@@ -450,8 +490,9 @@ class Adam(Optimizer):
         v_hat = self.v[key] / (1 - self.beta2**self.t)
         params[key] -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.theta)
 
-    ``update`` writes :math:`\eta \hat m_t` as :math:`\frac{\eta}{1-\beta_1^t} m_t` (one number times
-    ``m``), so its last line is ``p -= self.learning_rate / bias1 * m / (np.sqrt(v / bias2) + self.theta)``.
+    ``_step`` writes :math:`\eta \hat m_t` as :math:`\frac{\eta}{1-\beta_1^t} m_t` (one number times
+    ``m``), so its last line is
+    ``p -= self.learning_rate / self._bias1 * m / (np.sqrt(v / self._bias2) + self.theta)``.
     The bias correction (偏りの補正) makes the first step ≈ η·sign(∇E) in every coordinate. This is
     PyTorch's ``Adam(lr=η, betas=(β₁, β₂), eps=θ)``: θ sits outside the root.
 
@@ -488,22 +529,18 @@ class Adam(Optimizer):
         super().reset()
         self.t = 0
 
-    def update(self, params: Params, grad: Params) -> None:
-        """One step for every key of ``params``, in place; returns None."""
-        grad = self._checked(params, grad)
-        if self.m is None or self.v is None:
-            self.m = self._new_state(params)
-            self.v = self._new_state(params)
+    def _prepare(self, params: Params) -> None:
+        super()._prepare(params)
         self.t += 1
-        bias1 = 1 - self.beta1**self.t  # m̂ = m / bias1
-        bias2 = 1 - self.beta2**self.t  # v̂ = v / bias2
-        for key in params:
-            for p, g, m, v in _blocks(params[key], grad[key], self.m[key], self.v[key]):
-                m *= self.beta1
-                m += (1 - self.beta1) * g
-                v *= self.beta2
-                v += (1 - self.beta2) * g * g
-                p -= self.learning_rate / bias1 * m / (np.sqrt(v / bias2) + self.theta)
+        self._bias1 = 1 - self.beta1**self.t  # m̂ = m / bias1
+        self._bias2 = 1 - self.beta2**self.t  # v̂ = v / bias2
+
+    def _step(self, p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray) -> None:
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        v *= self.beta2
+        v += (1 - self.beta2) * g * g
+        p -= self.learning_rate / self._bias1 * m / (np.sqrt(v / self._bias2) + self.theta)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
