@@ -2,7 +2,8 @@
 
 Builds the book twice into fresh folders (notebooks executed each time) and compares every output of every
 executed notebook — text, HTML (the sliders' frames and quizzes), images — after removing the widget model ids,
-which ipywidgets draws at random and which the site never shows. Exits 1 and names the cells that differ.
+which ipywidgets draws at random and which the site never shows, and after joining consecutive pieces of printed
+text, which the kernel cuts at moments that depend on timing. Exits 1 and names the cells that differ.
 """
 
 from __future__ import annotations
@@ -33,12 +34,36 @@ def build(out: Path) -> Path:
     return out / "_build" / "jupyter_execute"
 
 
+def merged_streams(cell_outputs: list[dict]) -> list[dict]:
+    """Consecutive stdout (or stderr) outputs joined into one, as the pages show them (nb_merge_streams).
+
+    How a cell's printed text is cut into stream messages depends on timing (the kernel flushes its
+    buffer every few tenths of a second), so the same text can arrive as one output or as two.
+    """
+    merged: list[dict] = []
+    for out in cell_outputs:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and out.get("output_type") == "stream"
+            and last.get("output_type") == "stream"
+            and last.get("name") == out.get("name")
+        ):
+            text = "".join(last["text"]) + "".join(out["text"])
+            merged[-1] = {**last, "text": text}
+        else:
+            if out.get("output_type") == "stream":
+                out = {**out, "text": "".join(out["text"])}
+            merged.append(out)
+    return merged
+
+
 def outputs(executed: Path) -> dict[str, str]:
     found = {}
     for nb_path in sorted(executed.rglob("*.ipynb")):
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
         for i, cell in enumerate(nb["cells"]):
-            for k, out in enumerate(cell.get("outputs", [])):
+            for k, out in enumerate(merged_streams(cell.get("outputs", []))):
                 out = {key: value for key, value in out.items() if key != "execution_count"}
                 data = out.get("data", {})
                 data.pop("application/vnd.jupyter.widget-view+json", None)

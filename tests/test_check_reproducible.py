@@ -1,0 +1,50 @@
+"""bench/check_reproducible.py compares what the pages show: printed text is joined, real changes are not."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("check_reproducible", ROOT / "bench" / "check_reproducible.py")
+check = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check)
+
+
+def stream(text, name="stdout"):
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def write(folder: Path, outputs: list[dict]) -> Path:
+    folder.mkdir()
+    nb = {"cells": [{"cell_type": "code", "outputs": outputs}]}
+    (folder / "a.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return folder
+
+
+def test_printed_text_cut_differently_is_the_same(tmp_path):
+    one = write(tmp_path / "one", [stream(["a\n", "b\n", "c\n"])])
+    two = write(tmp_path / "two", [stream(["a\n", "b\n"]), stream(["c\n"])])
+    assert check.outputs(one) == check.outputs(two)
+
+
+def test_changed_text_stdout_versus_stderr_and_figures_still_differ(tmp_path):
+    base = check.outputs(write(tmp_path / "base", [stream("a\nb\n")]))
+    changed = check.outputs(write(tmp_path / "changed", [stream("a\nB\n")]))
+    other_stream = check.outputs(write(tmp_path / "err", [stream("a\n"), stream("b\n", "stderr")]))
+    figure = {"output_type": "display_data", "data": {"image/png": "AAAA"}, "metadata": {}}
+    between = check.outputs(write(tmp_path / "fig", [stream("a\n"), figure, stream("b\n")]))
+    for other in (changed, other_stream, between):
+        assert other != base
+
+
+def test_widget_model_ids_are_ignored(tmp_path):
+    def widget(model_id):
+        view = {"model_id": model_id, "version_major": 2, "version_minor": 0}
+        data = {"application/vnd.jupyter.widget-view+json": view, "text/html": "<div>x</div>"}
+        return {"output_type": "display_data", "data": data, "metadata": {}}
+
+    one = write(tmp_path / "one", [widget("0123abcd")])
+    two = write(tmp_path / "two", [widget("ffff9999")])
+    assert check.outputs(one) == check.outputs(two)
