@@ -4,9 +4,16 @@
   throws "Identifier 'THEBE_JS_URL' has already been declared" on every page — plus a loader that points at a
   CDN. Both are dropped from every page.
 * Script entries that appear twice are kept once.
+* myst-nb copies the notebook's saved ipywidgets state (every slider's model, up to 0.8 MB on a page) into a
+  script tag for the ipywidgets HTML manager. This book loads no widget manager (``nb_ipywidgets_js: {}``):
+  each slider and quiz carries its own kernel-free HTML and JS. The unused state is dropped from every page.
 * The theme loads Font Awesome twice: as a web font through its CSS, and as a 1.5 MB script that replaces the
   icons with SVG. The CSS alone draws the same icons, so the script tag is removed from every page after the
   build (the heaviest file a first visit downloaded).
+* The figures that matplotlib draws in the notebooks are saved as full-colour PNG (up to 0.4 MB each; the
+  comparison chapter had 2 MB of them). After the build, each is re-saved with a palette of at most 256 colours
+  (Pillow's octree quantiser, no dithering): line plots and contour maps use few colours, so the pictures look
+  the same at a fifth of the bytes. The notebooks keep the original images.
 * Japanese search finds compound words (学習率, 勾配降下法): see ``_japanese_search_language``.
 """
 
@@ -24,6 +31,9 @@ def _is_thebe(script: Any) -> bool:
     return "THEBE_JS_URL" in body or str(script).endswith("sphinx-thebe.js")
 
 
+_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
 def _clean_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
     scripts = context.get("script_files")
     if not scripts:
@@ -31,8 +41,9 @@ def _clean_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
     seen: set[tuple[str, str]] = set()
     kept = []
     for script in scripts:
-        key = (str(script), getattr(script, "attributes", {}).get("body", "") or "")
-        if _is_thebe(script) or key in seen:
+        attributes = getattr(script, "attributes", {})
+        key = (str(script), attributes.get("body", "") or "")
+        if _is_thebe(script) or attributes.get("type") == _WIDGET_STATE or key in seen:
             continue
         seen.add(key)
         kept.append(script)
@@ -50,6 +61,34 @@ def _drop_fontawesome_js(app: Sphinx, exception: Exception | None) -> None:
         cleaned = _FONTAWESOME_JS.sub("", text)
         if cleaned != text:
             page.write_text(cleaned, encoding="utf-8")
+
+
+def _palette_png(path: Path) -> bool:
+    """Re-save one PNG with a ≤ 256-colour palette when that is smaller; True if the file changed."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if image.mode == "P":
+            return False  # already a palette image (e.g. quantised on an earlier build)
+        has_alpha = image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] < 255
+        rgb = image.convert("RGBA" if has_alpha else "RGB")
+    method = Image.Quantize.FASTOCTREE
+    quantised = rgb.quantize(colors=256, method=method, dither=Image.Dither.NONE)
+    buffer = io.BytesIO()
+    quantised.save(buffer, format="PNG", optimize=True)
+    if buffer.tell() >= path.stat().st_size:
+        return False
+    path.write_bytes(buffer.getvalue())
+    return True
+
+
+def _compact_images(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    for path in (Path(app.outdir) / "_images").glob("*.png"):
+        _palette_png(path)
 
 
 # ------------------------------------------------------------------------------------------ Japanese search
@@ -137,4 +176,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _clean_scripts, priority=900)
     app.add_search_language(_japanese_search_language())
     app.connect("build-finished", _drop_fontawesome_js)
+    app.connect("build-finished", _compact_images)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

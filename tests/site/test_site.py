@@ -133,3 +133,58 @@ def test_browser_splitter_matches_the_indexer(page, site_url):
         expected = [w for w in splitter.split(text) if len(w) > 1]
         got = page.evaluate("t => splitQuery(t)", text)
         assert got == expected, (text, got, expected)
+
+
+def _answer(question, q, right):
+    """Answer one question of a built page: right (the book's answer) or wrong."""
+    if q.kind == "choice":
+        index = q.answer if right else (q.answer + 1) % len(q.choices)
+        question.locator(f'input[type=radio][value="{index}"]').check()
+    elif q.kind == "numeric":
+        value = q.answer if right else q.answer + 10 * (q.tolerance or 1) + 1
+        question.locator("input.lropt-q-input").fill(repr(float(value)))
+    else:
+        question.locator("input.lropt-q-input").fill(q.answers[0] if right else "x")
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if p.startswith("chapters/")])
+def test_every_quiz_on_the_page_grades_a_click(page, site_url, path):
+    from lropt.quiz import questions
+
+    book = {q.id: q for q in questions()}
+    _open(page, site_url, path)
+    found = page.locator(".lropt-q")
+    assert found.count() > 0, f"no quiz on {path}"
+    assert page.locator(".lropt-quiz[data-ready]").count() == page.locator(".lropt-quiz").count()
+    for k in range(found.count()):
+        question = found.nth(k)
+        question.scroll_into_view_if_needed()
+        q = book[question.get_attribute("data-qid")]
+        button = question.locator("button.lropt-q-check")
+        feedback = question.locator(".lropt-q-feedback")
+        for right, verdict in ((False, "ng"), (True, "ok")):
+            _answer(question, q, right)
+            button.click()
+            assert question.get_attribute("data-verdict") == verdict, (path, q.id, right)
+            assert ("正解です" if right else "不正解") in feedback.inner_text()
+    assert page.console_errors == []
+
+
+def test_pages_carry_no_widget_state():
+    """The ipywidgets state (up to 0.8 MB a page) is for a widget manager the site does not load."""
+    for path in PAGES:
+        assert "application/vnd.jupyter.widget-state+json" not in (SITE / path).read_text(encoding="utf-8"), (
+            path
+        )
+
+
+def test_figures_are_compact_palette_pngs():
+    """_ext/lropt_site.py re-saves matplotlib's full-colour PNGs with a palette (a fifth of the bytes)."""
+    from PIL import Image
+
+    pngs = sorted((SITE / "_images").glob("*.png"))
+    assert pngs, "no figures in _build/html/_images"
+    for png in pngs:
+        with Image.open(png) as image:
+            assert image.mode == "P", f"{png.name} is {image.mode}, not a palette PNG"
+        assert png.stat().st_size < 150_000, f"{png.name}: {png.stat().st_size} bytes"
