@@ -56,6 +56,33 @@ def _configure_fonts() -> None:
 
 _configure_fonts()
 
+
+def _one_draw_per_inline_figure() -> None:
+    """In Jupyter, show each figure after one drawing instead of two.
+
+    The inline backend saves figures with ``bbox_inches="tight"``, which draws the whole figure once to
+    measure it and once more to save it. The book's figures lay themselves out (constrained layout, or fixed
+    margins in the comparison chapter), so the first drawing is wasted: about 0.3 s per six-panel figure,
+    a tenth of the book's build. Outside an IPython kernel with the inline backend this does nothing.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return
+    if "inline" not in str(matplotlib.rcParams["backend"]):  # resolves the backend, activating the inline one
+        return
+    from matplotlib_inline.config import InlineBackend
+
+    config = InlineBackend.instance()
+    if config.print_figure_kwargs.get("bbox_inches") == "tight":
+        config.print_figure_kwargs = {**config.print_figure_kwargs, "bbox_inches": None}
+
+
+_one_draw_per_inline_figure()
+
 # Okabe–Ito palette (readable for colour-blind readers); one colour + marker per method in every chapter.
 METHOD_STYLES: dict[str, dict[str, Any]] = {
     "SGD": {"color": "#0072B2", "marker": "o", "label": "SGD"},

@@ -263,7 +263,7 @@ class ZeroTsuku(Surface):
         return w[0] ** 2 / 20.0 + w[1] ** 2
 
     def _gradient(self, w: np.ndarray) -> np.ndarray:
-        return np.stack([w[0] / 10.0, 2.0 * w[1]])
+        return np.array([w[0] / 10.0, 2.0 * w[1]])
 
     def _hessian(self, w: np.ndarray) -> np.ndarray:
         h = np.zeros((2, 2, *w.shape[1:]))
@@ -318,7 +318,7 @@ class DoubleWell(Surface):
 
     def _gradient(self, w: np.ndarray) -> np.ndarray:
         x, y = w[0], w[1]
-        return np.stack([4.0 * x**3 - 4.0 * x + self.tilt, y])
+        return np.array([4.0 * x**3 - 4.0 * x + self.tilt, y])
 
     def _hessian(self, w: np.ndarray) -> np.ndarray:
         x = w[0]
@@ -365,7 +365,7 @@ class Rosenbrock(Surface):
     def _gradient(self, w: np.ndarray) -> np.ndarray:
         x, y = w[0], w[1]
         r = y - x**2
-        return np.stack([-2.0 * (self.a - x) - 4.0 * self.b * x * r, 2.0 * self.b * r])
+        return np.array([-2.0 * (self.a - x) - 4.0 * self.b * x * r, 2.0 * self.b * r])
 
     def _hessian(self, w: np.ndarray) -> np.ndarray:
         x, y = w[0], w[1]
@@ -419,7 +419,7 @@ class Beale(Surface):
             t = c - x + x * y**k
             gx = gx + 2.0 * t * (y**k - 1.0)
             gy = gy + 2.0 * t * k * x * y ** (k - 1)
-        return np.stack([gx, gy])
+        return np.array([gx, gy])
 
     def _hessian(self, w: np.ndarray) -> np.ndarray:
         x, y = w[0], w[1]
@@ -466,7 +466,7 @@ class Saddle(Surface):
 
     def _gradient(self, w: np.ndarray) -> np.ndarray:
         x, y = w[0], w[1]
-        return np.stack([x, y**3 - y])
+        return np.array([x, y**3 - y])
 
     def _hessian(self, w: np.ndarray) -> np.ndarray:
         y = w[1]
@@ -502,7 +502,7 @@ class Plateau(Surface):
         return np.logaddexp(w[0], -w[0]) - math.log(2.0) + w[1] ** 2
 
     def _gradient(self, w: np.ndarray) -> np.ndarray:
-        return np.stack([np.tanh(w[0]), 2.0 * w[1]])
+        return np.array([np.tanh(w[0]), 2.0 * w[1]])
 
     def _hessian(self, w: np.ndarray) -> np.ndarray:
         h = np.zeros((2, 2, *w.shape[1:]))

@@ -8,6 +8,7 @@ the point leaves a generous radius around the minimum, or a value or gradient st
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -171,6 +172,7 @@ def run(
     rates = np.empty(steps)
     path[0] = w
     params = {"w": w}
+    minimum = np.asarray(surface.minimum, dtype=np.float64).reshape(-1)
     diverged_step: int | None = None
     n = 0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -179,7 +181,7 @@ def run(
             g = surface.grad(w)
             if noise > 0:
                 g = g + noise * rng.standard_normal(g.shape)
-            if not np.all(np.isfinite(g)):
+            if not np.isfinite(g).all():
                 diverged_step = t
                 break
             eta = float(schedule(t)) if schedule is not None else float(optimizer.learning_rate)
@@ -192,10 +194,9 @@ def run(
             n = t + 1
             path[n] = w
             values[n] = value
-            if (
-                not (np.isfinite(value) and np.all(np.isfinite(w)))
-                or np.linalg.norm(w - surface.minimum) > limit
-            ):
+            offset = w - minimum
+            distance = math.sqrt(offset @ offset)  # nan or inf when w is not finite
+            if not (math.isfinite(value) and distance <= limit):
                 diverged_step = n
                 break
     return Trajectory(
