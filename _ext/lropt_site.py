@@ -2,7 +2,7 @@
 
 * Live code (thebe) is off in this book, yet sphinx-thebe still injects its configuration script — twice, which
   throws "Identifier 'THEBE_JS_URL' has already been declared" on every page — plus a loader that points at a
-  CDN. Both are dropped from every page.
+  CDN, a stylesheet and a kernel configuration naming a Binder repository. All are dropped from every page.
 * Script entries that appear twice are kept once.
 * myst-nb copies the notebook's saved ipywidgets state (every slider's model, up to 0.8 MB on a page) into a
   script tag for the ipywidgets HTML manager. This book loads no widget manager (``nb_ipywidgets_js: {}``):
@@ -26,9 +26,21 @@ from typing import Any
 from sphinx.application import Sphinx
 
 
-def _is_thebe(script: Any) -> bool:
-    body = getattr(script, "attributes", {}).get("body", "") or ""
-    return "THEBE_JS_URL" in body or str(script).endswith("sphinx-thebe.js")
+def _is_thebe(asset: Any) -> bool:
+    """sphinx-thebe's configuration script, its loader (sphinx-thebe.js) or its stylesheet."""
+    body = getattr(asset, "attributes", {}).get("body", "") or ""
+    filename = str(getattr(asset, "filename", asset) or "")
+    return "THEBE_JS_URL" in body or filename.endswith(("sphinx-thebe.js", "sphinx-thebe.css"))
+
+
+def _drop_thebe_config(app: Sphinx, doctree: Any, docname: str) -> None:
+    """sphinx-thebe appends its kernel configuration (a Binder repository) to every page's doctree."""
+    from docutils import nodes
+
+    for node in list(doctree.findall(nodes.raw)):
+        text = node.astext()
+        if "text/x-thebe-config" in text or text.startswith("<script>kernelName ="):
+            node.parent.remove(node)
 
 
 _WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -48,6 +60,9 @@ def _clean_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
         seen.add(key)
         kept.append(script)
     scripts[:] = kept
+    styles = context.get("css_files")
+    if styles:
+        styles[:] = [style for style in styles if not _is_thebe(style)]
 
 
 _FONTAWESOME_JS = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
@@ -174,6 +189,7 @@ def _japanese_search_language() -> type:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _clean_scripts, priority=900)
+    app.connect("doctree-resolved", _drop_thebe_config, priority=900)  # after sphinx-thebe's own handler
     app.add_search_language(_japanese_search_language())
     app.connect("build-finished", _drop_fontawesome_js)
     app.connect("build-finished", _compact_images)

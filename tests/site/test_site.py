@@ -170,12 +170,13 @@ def test_every_quiz_on_the_page_grades_a_click(page, site_url, path):
     assert page.console_errors == []
 
 
-def test_pages_carry_no_widget_state():
-    """The ipywidgets state (up to 0.8 MB a page) is for a widget manager the site does not load."""
+def test_pages_carry_no_widget_state_and_no_thebe():
+    """The ipywidgets state (up to 0.8 MB a page) is for a widget manager the site does not load; live code
+    (thebe) is off, so neither its configuration, nor its loader, nor its stylesheet belongs on a page."""
     for path in PAGES:
-        assert "application/vnd.jupyter.widget-state+json" not in (SITE / path).read_text(encoding="utf-8"), (
-            path
-        )
+        html = (SITE / path).read_text(encoding="utf-8")
+        assert "application/vnd.jupyter.widget-state+json" not in html, path
+        assert "sphinx-thebe" not in html and "THEBE_JS_URL" not in html, path
 
 
 def test_figures_are_compact_palette_pngs():
