@@ -41,6 +41,19 @@ def test_notebook_is_stored_clean(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_notebook_is_valid_nbformat(path):
+    """Valid for nbformat as stored (from format 4.5 on, every cell has an id); no repair warning on reading."""
+    import warnings
+
+    import nbformat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_is_in_the_table_of_contents(path):
     assert f"chapters/{path.stem}" in _toc_files()
 
