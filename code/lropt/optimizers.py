@@ -109,7 +109,7 @@ def _all_finite(a: np.ndarray) -> bool:
     Fast path: ``a · a`` (one BLAS pass, no temporary array) is finite only if every element is, since a
     nan makes it nan and an inf makes it +inf. It can also overflow to inf for finite but huge values;
     only then do we pay for the exact element-wise ``np.isfinite``. Large arrays are summed in one piece
-    per thread (see ``_split``).
+    per thread (see ``_map_ranges``).
     """
     if a.size > 1024 and a.dtype in (np.float32, np.float64) and a.flags.c_contiguous:
         flat = a.reshape(-1)
@@ -159,6 +159,9 @@ def _each_block(step: Callable[..., None], arrays: Sequence[np.ndarray]) -> None
     Small arrays, and arrays that are not all C-contiguous (e.g. a slice ``W[:, ::2]``), go whole.
     """
     size = arrays[0].size
+    if size * 16 <= _BLOCK_BYTES:  # fits one block whatever the float type (at most 16 bytes a number)
+        step(*arrays)
+        return
     block = max(1, _BLOCK_BYTES // max(a.itemsize for a in arrays))
     if size <= block or not all(a.flags.c_contiguous for a in arrays):
         step(*arrays)
