@@ -24,22 +24,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lropt.explorers.adam import (
-    BETA1_GRID,
-    BETA2_GRID,
-    ETA_GRID,
-    NearOneSlider,
-    explore_adam,
-    leave_step,
-    near_one_grid,
-    simplify_curve,
-    step_ratios,
-    thin_path,
-)
-from lropt.interactive import static_payload
+from lropt.explorers.adam import BETA1_GRID, BETA2_GRID, ETA_GRID, explore_adam, leave_step
+from lropt.interactive import NearOneSlider, near_one_grid, simplify_curve, static_payload, thin_path
 from lropt.optimizers import SGD, Adam, Momentum, RMSProp
 from lropt.surfaces import Saddle
-from lropt.trajectory import run
+from lropt.trajectory import run, step_ratios
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "05_adam.ipynb"

@@ -41,7 +41,17 @@ from PIL import Image
 
 from ._validation import check_real
 
-__all__ = ["Slider", "Explorer", "log_grid", "linear_grid", "static_payload"]
+__all__ = [
+    "Slider",
+    "NearOneSlider",
+    "Explorer",
+    "log_grid",
+    "linear_grid",
+    "near_one_grid",
+    "thin_path",
+    "simplify_curve",
+    "static_payload",
+]
 
 RENDER_DPI = 150  # pixels of the PNGs (sharp on high-density screens)
 DISPLAY_DPI = 100  # CSS pixels per figure inch on the page
@@ -117,6 +127,52 @@ class Slider:
             return widgets.FloatLogSlider(value=self.value, base=10, min=lo_e, max=hi_e, step=step, **common)
         step = self.step if self.step is not None else (hi - lo) / 200
         return widgets.FloatSlider(value=self.value, min=lo, max=hi, step=step, **common)
+
+
+def near_one_grid(low: float, high: float, per_decade: int) -> tuple[float, ...]:
+    """Values 1 − 10⁻ᵏ from ``low`` to ``high`` (both < 1), ``per_decade`` per factor 10 of 1 − value.
+
+    ``near_one_grid(0.9, 0.9999, 1)`` is ``(0.9, 0.99, 0.999, 0.9999)``: even steps in log₁₀(1 − value), the
+    natural scale of a decay rate whose memory is about 1/(1 − value) steps.
+    """
+    if not 0 <= low < high < 1:
+        raise ValueError(
+            f"引数 low, high は 0 ≤ low < high < 1 を満たさなければなりません。受け取った値: {low}, {high}"
+        )
+    k_low, k_high = -math.log10(1 - low), -math.log10(1 - high)
+    count = max(2, round((k_high - k_low) * per_decade) + 1)
+    return tuple(float(f"{1 - 10**-k:.10g}") for k in np.linspace(k_low, k_high, count))
+
+
+@dataclass(frozen=True)
+class NearOneSlider(Slider):
+    """A slider for a value just below 1 (β₂): positions even in log₁₀(1 − value), live and static.
+
+    The static page offers ``values``; the live slider (an ipywidgets ``SelectionSlider``) offers the same
+    range, ``min(values)`` … ``max(values)``, as :func:`near_one_grid` with ``per_decade`` positions per decade
+    together with ``values`` themselves, labelled with ``fmt``.
+    """
+
+    per_decade: int = 20
+
+    def live_values(self) -> tuple[float, ...]:
+        """The positions of the live slider, ascending, from ``min(values)`` to ``max(values)``."""
+        grid = set(near_one_grid(self.values[0], self.values[-1], self.per_decade))
+        return tuple(sorted(grid | set(self.values)))
+
+    def live_widget(self) -> Any:
+        import ipywidgets as widgets
+
+        options = self.live_values()
+        distance = [abs(math.log10((1 - v) / (1 - self.value))) for v in options]
+        return widgets.SelectionSlider(
+            options=[(self.fmt.format(v), v) for v in options],
+            value=options[int(np.argmin(distance))],
+            description=self.label,
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="min(100%, 640px)"),
+            continuous_update=True,
+        )
 
 
 class Explorer:
@@ -422,6 +478,60 @@ def _svg_layer(artists: Sequence[Artist], width: float, height: float, uid: str)
 
 
 _PAYLOAD = re.compile(r'<script type="application/json" class="lropt-data">(.*?)</script>', re.S)
+
+
+_THIN = 0.004  # fraction of the axes: about 1.5 px on the page, less than a marker
+
+
+def thin_path(points: np.ndarray, scale: Sequence[float], min_move: float = _THIN) -> np.ndarray:
+    """Drop the points that lie within ``min_move`` (in units of ``scale`` per axis) of the last point kept.
+
+    A point so close to the previous one is drawn within about a pixel of it, under its marker; dropping it keeps
+    the picture and makes the static page lighter. The first and the last point are always kept.
+    """
+    pts = np.asarray(points, dtype=float)
+    if len(pts) <= 2:
+        return pts
+    span = np.asarray(scale, dtype=float)
+    keep = [0]
+    for i in range(1, len(pts) - 1):
+        if np.max(np.abs(pts[i] - pts[keep[-1]]) / span) >= min_move:
+            keep.append(i)
+    keep.append(len(pts) - 1)
+    return pts[keep]
+
+
+def simplify_curve(points: np.ndarray, scale: Sequence[float], tolerance: float = _THIN) -> np.ndarray:
+    """Ramer–Douglas–Peucker: a subset of the points whose polyline stays within ``tolerance`` of every point.
+
+    Distances are measured in units of ``scale`` per axis (fractions of the axes, about a pixel for the
+    default): a line drawn without markers looks the same, with far fewer points on the static page.
+    """
+    pts = np.asarray(points, dtype=float)
+    if len(pts) <= 2:
+        return pts
+    unit = pts / np.asarray(scale, dtype=float)
+    keep = np.zeros(len(pts), dtype=bool)
+    keep[[0, -1]] = True
+    stack = [(0, len(pts) - 1)]
+    while stack:
+        first, last = stack.pop()
+        if last - first < 2:
+            continue
+        a, b = unit[first], unit[last]
+        inner = unit[first + 1 : last]
+        chord = b - a
+        length = float(np.hypot(*chord))
+        if length == 0.0:
+            dist = np.hypot(*(inner - a).T)
+        else:
+            dist = np.abs(chord[0] * (inner[:, 1] - a[1]) - chord[1] * (inner[:, 0] - a[0])) / length
+        worst = int(np.argmax(dist))
+        if dist[worst] > tolerance:
+            mid = first + 1 + worst
+            keep[mid] = True
+            stack += [(first, mid), (mid, last)]
+    return pts[keep]
 
 
 def static_payload(page: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import numpy as np
 from ._validation import check_int, check_positive, check_real, describe
 from .surfaces import Surface
 
-__all__ = ["Trajectory", "run", "divergence_radius"]
+__all__ = ["Trajectory", "run", "divergence_radius", "step_ratios"]
 
 
 class _Optimizer(Protocol):
@@ -213,3 +213,11 @@ def run(
         ),
         tolerance=tolerance,
     )
+
+
+def step_ratios(trajectory: Trajectory, learning_rate: float) -> np.ndarray:
+    """max_i |w_i^(t) − w_i^(t−1)| / η for every step t = 1 … n: the largest coordinate move in units of η."""
+    moves = np.abs(np.diff(trajectory.path, axis=0))
+    if len(moves) == 0:
+        return np.empty(0)
+    return moves.max(axis=1) / learning_rate

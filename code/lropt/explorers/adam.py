@@ -12,29 +12,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from ..interactive import Explorer, Slider
+from ..interactive import Explorer, NearOneSlider, Slider, simplify_curve, thin_path
 from ..optimizers import SGD, Adam
 from ..plotting import DIVERGED_LABEL, draw_surface, method_style, new_figure, path_line, status_text
 from ..surfaces import Saddle, Surface
-from ..trajectory import Trajectory, run
+from ..trajectory import Trajectory, run, step_ratios
 
 __all__ = [
     "BETA1_GRID",
     "BETA2_GRID",
     "ETA_GRID",
-    "NearOneSlider",
-    "near_one_grid",
-    "step_ratios",
     "leave_step",
-    "thin_path",
-    "simplify_curve",
     "explore_adam",
 ]
 
@@ -49,118 +42,12 @@ ETA_GRID: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 
 _RED = "#C00000"
 _RATIO_YLIM = (1e-3, 10.0)
-_THIN = 0.004  # fraction of the axes: about 1.5 px on the page, less than a marker
-
-
-def near_one_grid(low: float, high: float, per_decade: int) -> tuple[float, ...]:
-    """Values 1 − 10⁻ᵏ from ``low`` to ``high`` (both < 1), ``per_decade`` per factor 10 of 1 − value.
-
-    ``near_one_grid(0.9, 0.9999, 1)`` is ``(0.9, 0.99, 0.999, 0.9999)``: even steps in log₁₀(1 − value), the
-    natural scale of a decay rate whose memory is about 1/(1 − value) steps.
-    """
-    if not 0 <= low < high < 1:
-        raise ValueError(
-            f"引数 low, high は 0 ≤ low < high < 1 を満たさなければなりません。受け取った値: {low}, {high}"
-        )
-    k_low, k_high = -math.log10(1 - low), -math.log10(1 - high)
-    count = max(2, round((k_high - k_low) * per_decade) + 1)
-    return tuple(float(f"{1 - 10**-k:.10g}") for k in np.linspace(k_low, k_high, count))
-
-
-@dataclass(frozen=True)
-class NearOneSlider(Slider):
-    """A slider for a value just below 1 (β₂): positions even in log₁₀(1 − value), live and static.
-
-    The static page offers ``values``; the live slider (an ipywidgets ``SelectionSlider``) offers the same
-    range, ``min(values)`` … ``max(values)``, as :func:`near_one_grid` with ``per_decade`` positions per decade
-    together with ``values`` themselves, labelled with ``fmt``.
-    """
-
-    per_decade: int = 20
-
-    def live_values(self) -> tuple[float, ...]:
-        """The positions of the live slider, ascending, from ``min(values)`` to ``max(values)``."""
-        grid = set(near_one_grid(self.values[0], self.values[-1], self.per_decade))
-        return tuple(sorted(grid | set(self.values)))
-
-    def live_widget(self) -> Any:
-        import ipywidgets as widgets
-
-        options = self.live_values()
-        distance = [abs(math.log10((1 - v) / (1 - self.value))) for v in options]
-        return widgets.SelectionSlider(
-            options=[(self.fmt.format(v), v) for v in options],
-            value=options[int(np.argmin(distance))],
-            description=self.label,
-            style={"description_width": "initial"},
-            layout=widgets.Layout(width="min(100%, 640px)"),
-            continuous_update=True,
-        )
-
-
-def step_ratios(trajectory: Trajectory, learning_rate: float) -> np.ndarray:
-    """max_i |w_i^(t) − w_i^(t−1)| / η for every step t = 1 … n: the largest coordinate move in units of η."""
-    moves = np.abs(np.diff(trajectory.path, axis=0))
-    if len(moves) == 0:
-        return np.empty(0)
-    return moves.max(axis=1) / learning_rate
 
 
 def leave_step(trajectory: Trajectory, threshold: float = 0.5) -> int | None:
     """The first step t with |y_t| > ``threshold`` (left the saddle at y = 0), else None."""
     beyond = np.flatnonzero(np.abs(trajectory.path[:, 1]) > threshold)
     return int(beyond[0]) if beyond.size else None
-
-
-def thin_path(points: np.ndarray, scale: Sequence[float], min_move: float = _THIN) -> np.ndarray:
-    """Drop the points that lie within ``min_move`` (in units of ``scale`` per axis) of the last point kept.
-
-    A point so close to the previous one is drawn within about a pixel of it, under its marker; dropping it keeps
-    the picture and makes the static page lighter. The first and the last point are always kept.
-    """
-    pts = np.asarray(points, dtype=float)
-    if len(pts) <= 2:
-        return pts
-    span = np.asarray(scale, dtype=float)
-    keep = [0]
-    for i in range(1, len(pts) - 1):
-        if np.max(np.abs(pts[i] - pts[keep[-1]]) / span) >= min_move:
-            keep.append(i)
-    keep.append(len(pts) - 1)
-    return pts[keep]
-
-
-def simplify_curve(points: np.ndarray, scale: Sequence[float], tolerance: float = _THIN) -> np.ndarray:
-    """Ramer–Douglas–Peucker: a subset of the points whose polyline stays within ``tolerance`` of every point.
-
-    Distances are measured in units of ``scale`` per axis (fractions of the axes, about a pixel for the
-    default): a line drawn without markers looks the same, with far fewer points on the static page.
-    """
-    pts = np.asarray(points, dtype=float)
-    if len(pts) <= 2:
-        return pts
-    unit = pts / np.asarray(scale, dtype=float)
-    keep = np.zeros(len(pts), dtype=bool)
-    keep[[0, -1]] = True
-    stack = [(0, len(pts) - 1)]
-    while stack:
-        first, last = stack.pop()
-        if last - first < 2:
-            continue
-        a, b = unit[first], unit[last]
-        inner = unit[first + 1 : last]
-        chord = b - a
-        length = float(np.hypot(*chord))
-        if length == 0.0:
-            dist = np.hypot(*(inner - a).T)
-        else:
-            dist = np.abs(chord[0] * (inner[:, 1] - a[1]) - chord[1] * (inner[:, 0] - a[0])) / length
-        worst = int(np.argmax(dist))
-        if dist[worst] > tolerance:
-            mid = first + 1 + worst
-            keep[mid] = True
-            stack += [(first, mid), (mid, last)]
-    return pts[keep]
 
 
 def _result(name: str, trajectory: Trajectory) -> str:

@@ -21,12 +21,11 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..interactive import Explorer, Slider, log_grid
+from ..interactive import Explorer, NearOneSlider, Slider, log_grid, simplify_curve, thin_path
 from ..optimizers import SGD, AdaGrad, RMSProp
 from ..plotting import DIVERGED_LABEL, draw_surface, method_style, path_line, status_text
 from ..surfaces import Plateau, Surface
-from ..trajectory import Trajectory, run
-from .adam import NearOneSlider, simplify_curve, step_ratios, thin_path
+from ..trajectory import Trajectory, run, step_ratios
 
 __all__ = [
     "RHO_GRID",
