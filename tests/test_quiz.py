@@ -596,6 +596,34 @@ CATALOGUE: list[tuple[str, str, list[tuple[str, str]]]] = [
     ),
 ]
 
+# mistakes that give the right numbers, found by the checks after the values
+CATALOGUE += [
+    (
+        "Momentum",
+        "grad_modified",
+        [
+            (
+                MOM_V,
+                "grad[key] *= self.learning_rate\n"
+                "            self.v[key] = self.momentum * self.v[key] - grad[key]",
+            )
+        ],
+    ),
+    ("Adam", "defaults", [("beta2=0.999, theta", "beta2=0.99, theta")]),
+    ("SGD", "defaults", [("def __init__(self, learning_rate=0.01)", "def __init__(self, learning_rate)")]),
+    # state in the class body: one dict shared by every instance
+    (
+        "RMSProp",
+        "class_state",
+        [
+            ("class MyRMSProp:\n", "class MyRMSProp:\n    h = {}\n\n"),
+            ("        self.h = None\n", ""),
+            ("if self.h is None:", "if not self.h:"),
+            ("            self.h = {}\n", ""),
+        ],
+    ),
+]
+
 KEYWORDS = {
     "sign": "符号",
     "missing_lr": "学習率",
@@ -620,6 +648,9 @@ KEYWORDS = {
     "unchanged": "変わっていません",
     "exception": "例外",
     "constructor": "コンストラクタ",
+    "grad_modified": "grad の中身を書き換えています",
+    "defaults": r"既定値.*beta2=0\.99（lropt は beta2=0\.999）|learning_rate に既定値がありません",
+    "class_state": r"`h` がクラスの直下",
 }
 
 
@@ -675,7 +706,8 @@ def test_every_mistaken_variant_of_the_checker_has_a_catalogue_class():
 def test_exception_messages_name_the_type_line_and_hint():
     r = check_implementation(build("AdaGrad", (ADA_H, "self.he[key] += grad[key] * grad[key]")), "AdaGrad")
     assert "AttributeError" in r.message and "self.he[key] += grad[key] * grad[key]" in r.message
-    r = check_implementation(build("Adam", *CATALOGUE[-2][2]), "Adam")
+    (adam_exception,) = [edits for n, k, edits in CATALOGUE if (n, k) == ("Adam", "exception")]
+    r = check_implementation(build("Adam", *adam_exception), "Adam")
     assert "ZeroDivisionError" in r.message and "self.t += 1" in r.message
     r = check_implementation(build("Momentum", ("if self.v is None:", "if False:")), "Momentum")
     assert "None" in r.message
@@ -773,6 +805,30 @@ def test_generic_mismatch_says_where_and_how_much():
         r"問題 1（キー 'w' \(3,\)、η = 0.01、ρ = 0.99、θ = 1e-07、3 ステップ）のステップ 1", result.message
     )
     assert "最大の差" in result.message and "参照" in result.message
+
+
+def test_checks_after_the_values_come_in_order_and_name_every_default():
+    """Right numbers but grad written into: that is reported before the defaults; two wrong defaults are both named."""
+    both = build(
+        "Momentum",
+        ("learning_rate=0.01, momentum=0.9", "learning_rate=0.1, momentum=0.5"),
+        (
+            MOM_V,
+            "grad[key] *= self.learning_rate\n            self.v[key] = self.momentum * self.v[key] - grad[key]",
+        ),
+    )
+    assert check_implementation(both, "Momentum").kind == "grad_modified"
+    defaults = build("Momentum", ("learning_rate=0.01, momentum=0.9", "learning_rate=0.1, momentum=0.5"))
+    message = check_implementation(defaults, "Momentum").message
+    assert "learning_rate=0.1（lropt は learning_rate=0.01）" in message
+    assert "momentum=0.5（lropt は momentum=0.9）" in message
+    # an int default equal to lropt's float is the same default; a class constant that is not state is fine
+    fine = build(
+        "AdaGrad",
+        ("initial_h=0.0", "initial_h=0"),
+        ("class MyAdaGrad:\n", "class MyAdaGrad:\n    NAME = 'AdaGrad'\n    KEYS = ()\n\n"),
+    )
+    assert check_implementation(fine, "AdaGrad").passed
 
 
 def test_checker_is_deterministic():

@@ -608,6 +608,7 @@ class _Run:
 
     steps: list[dict[str, np.ndarray]] = field(default_factory=list)
     rebound: bool = False
+    grad_modified: bool = False
     error: BaseException | None = None
 
 
@@ -641,12 +642,59 @@ def _run_object(opt: Any, problem: _Problem) -> _Run:
             return run
         if any(params.get(k) is not originals[k] for k in originals):
             run.rebound = True
+        if not run.grad_modified:
+            run.grad_modified = _changed(grad, g)
         try:
             run.steps.append({k: np.array(params[k], dtype=float, copy=True) for k in originals})
         except Exception as exc:  # a key removed, or replaced by something that is not numbers
             run.error = exc
             return run
     return run
+
+
+def _changed(grad: Any, original: dict[str, np.ndarray]) -> bool:
+    """True when ``update`` wrote into the gradient it was given (its keys or the numbers in its arrays)."""
+    try:
+        if set(grad) != set(original):
+            return True
+        return not all(np.array_equal(np.asarray(grad[k]), v, equal_nan=True) for k, v in original.items())
+    except Exception:  # replaced by something that is not an array of numbers
+        return True
+
+
+def _class_level_state(user_class: type) -> list[str]:
+    """Names of containers (dict, list, set, array) defined on the class itself that are no longer empty.
+
+    ``h = {}`` written in the class body (instead of ``self.h = ...`` in ``__init__``) is one dict shared by every
+    instance: a second optimizer continues from the first one's state.
+    """
+    names = []
+    for klass in user_class.__mro__[:-1]:  # not object
+        for attr, value in vars(klass).items():
+            if attr.startswith("__") or attr in names:
+                continue  # __annotations__, __dict__, ...
+            if isinstance(value, dict | list | set | np.ndarray) and len(value) > 0:
+                names.append(attr)
+    return names
+
+
+def _default_mismatches(user_class: type, name: str) -> list[str]:
+    """The constructor's defaults that differ from lropt's (or are missing), as Japanese phrases."""
+    try:
+        user = inspect.signature(user_class).parameters
+    except (TypeError, ValueError):
+        return []
+    reference = inspect.signature(OPTIMIZERS[name]).parameters
+    out = []
+    for arg in _ARGS[name]:
+        if arg not in user:
+            continue  # taken through **kwargs: the runs above already built the class with it
+        want, got = reference[arg].default, user[arg].default
+        if got is inspect.Parameter.empty:
+            out.append(f"{arg} に既定値がありません（lropt は {arg}={want!r}）")
+        elif not (isinstance(got, int | float) and not isinstance(got, bool) and got == want):
+            out.append(f"{arg}={got!r}（lropt は {arg}={want!r}）")
+    return out
 
 
 def _simulate(rule: Callable[..., None], problem: _Problem) -> _Run:
@@ -1112,6 +1160,17 @@ def check_implementation(user_class: Any, name: str) -> CheckResult:
 
     refs = [_run_object(reference(**p.hyper), p) for p in problems]
 
+    shared = _class_level_state(user_class)
+    if shared:
+        names = "、".join(f"`{a}`" for a in shared)
+        return _fail(
+            name,
+            "class_state",
+            f"状態 {names} がクラスの直下（class 文の中）で作られているため、すべてのインスタンスで共有されています。"
+            "2 つ目のオプティマイザが 1 つ目の状態の続きから始まってしまいます。"
+            f"`__init__` の中で `self.{shared[0]} = None` のように作り、最初の update で配列を用意してください。",
+        )
+
     # params never changed: an empty skeleton, or values written to new names instead of in place
     if all(r.error is None for r in runs) and all(
         np.array_equal(s[k], p.params[k])
@@ -1153,6 +1212,25 @@ def check_implementation(user_class: Any, name: str) -> CheckResult:
                 f"update の中で例外 {type(exc).__name__}: {exc} が起きました（問題 {problem.index}: "
                 f"{problem.describe()}、ステップ {step}）。{where}{_exception_hint(name, exc)}",
             )
+
+    if any(r.grad_modified for r in runs):
+        return _fail(
+            name,
+            "grad_modified",
+            "params の値は正しいのですが、update が引数 grad の中身を書き換えています"
+            "（例: `grad[key] *= self.learning_rate`）。勾配は読むだけにしてください。"
+            "呼び出し側は同じ grad を記録や勾配確認にあとで使うことがあります。"
+            "`self.learning_rate * grad[key]` のように新しい配列を作る書き方なら grad は変わりません。",
+        )
+    mismatches = _default_mismatches(user_class, name)
+    if mismatches:
+        return _fail(
+            name,
+            "defaults",
+            "更新の計算は正しいのですが、コンストラクタの既定値が本書（lropt）と違います: "
+            + "、".join(mismatches)
+            + f"。引数を省略して `{user_class.__name__}()` と作ったときに本書と同じ手法になるよう、既定値をそろえてください。",
+        )
 
     total = sum(len(p.grads) for p in problems)
     varied = "キーの数と形、ハイパーパラメータ" + ("、大きな θ" if "theta" in _ARGS[name] else "")
