@@ -596,6 +596,30 @@ CATALOGUE: list[tuple[str, str, list[tuple[str, str]]]] = [
     ),
 ]
 
+# (1 − β) and β exchanged in one of Adam's two averages only
+CATALOGUE += [
+    (
+        "Adam",
+        "beta_swapped",
+        [
+            (
+                "self.beta1 * self.m[key] + (1 - self.beta1) * grad[key]",
+                "(1 - self.beta1) * self.m[key] + self.beta1 * grad[key]",
+            )
+        ],
+    ),
+    (
+        "Adam",
+        "beta_swapped",
+        [
+            (
+                "self.beta2 * self.v[key] + (1 - self.beta2) * grad[key] * grad[key]",
+                "(1 - self.beta2) * self.v[key] + self.beta2 * grad[key] * grad[key]",
+            )
+        ],
+    ),
+]
+
 # mistakes that give the right numbers, found by the checks after the values
 CATALOGUE += [
     (

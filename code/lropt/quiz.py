@@ -849,7 +849,7 @@ def _adam(
     root: str = "ref",
     bias: str = "both",
     counter: str = "ref",
-    swap: bool = False,
+    swap: str = "",
     scaled: bool = False,
     shared: bool = False,
 ) -> None:
@@ -865,10 +865,9 @@ def _adam(
         s = _slot(state, key, shared)
         m, v = _arr(s, "m", params[key]), _arr(s, "v", params[key])
         g = grad[key]
-        if swap:
-            s["m"], s["v"] = (1 - b1) * m + b1 * g, (1 - b2) * v + b2 * g * g
-        else:
-            s["m"], s["v"] = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        # swap: "m", "v" or "both" — (1 − β) and β exchanged in that average
+        s["m"] = (1 - b1) * m + b1 * g if swap in ("m", "both") else b1 * m + (1 - b1) * g
+        s["v"] = (1 - b2) * v + b2 * g * g if swap in ("v", "both") else b2 * v + (1 - b2) * g * g
         c1 = 1 - np.float64(b1) ** t if bias in ("both", "m") else 1.0
         c2 = 1 - np.float64(b2) ** t if bias in ("both", "v") else 1.0
         if scaled:
@@ -923,7 +922,9 @@ def _variants(name: str) -> list[tuple[str, Callable[..., None]]]:
             ("counter", p(_adam, counter="zero")),
             ("counter", p(_adam, counter="after")),
             ("counter_per_key", p(_adam, counter="per_key")),
-            ("beta_swapped", p(_adam, swap=True)),
+            ("beta_swapped", p(_adam, swap="both")),
+            ("beta_swapped", p(_adam, swap="m")),
+            ("beta_swapped", p(_adam, swap="v")),
             ("theta_scaled", p(_adam, scaled=True)),
             ("shared_state", p(_adam, shared=True)),
         ],
