@@ -2,8 +2,8 @@
 
 Builds the book twice into fresh folders (notebooks executed each time) and compares every output of every
 executed notebook — text, HTML (the sliders' frames and quizzes), images — after removing the widget model ids,
-which ipywidgets draws at random and which the site never shows, and after joining consecutive pieces of printed
-text, which the kernel cuts at moments that depend on timing. Exits 1 and names the cells that differ.
+which ipywidgets draws at random and which the site never shows, and after joining the pieces of printed
+text as the pages do (the kernel cuts it at moments that depend on timing). Exits 1 and names the cells that differ.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from myst_nb.core.utils import coalesce_streams
 
 ROOT = Path(__file__).resolve().parents[1]
 _MODEL_ID = re.compile(r'"model_id":\s*"[0-9a-f]+"')
@@ -34,28 +36,18 @@ def build(out: Path) -> Path:
     return out / "_build" / "jupyter_execute"
 
 
-def merged_streams(cell_outputs: list[dict]) -> list[dict]:
-    """Consecutive stdout (or stderr) outputs joined into one, as the pages show them (nb_merge_streams).
+def as_shown(cell_outputs: list[dict]) -> list[dict]:
+    """A cell's outputs as the pages show them: printed text joined per stream by myst-nb's own
+    ``coalesce_streams`` (``nb_merge_streams: true``).
 
     How a cell's printed text is cut into stream messages depends on timing (the kernel flushes its
     buffer every few tenths of a second), so the same text can arrive as one output or as two.
     """
-    merged: list[dict] = []
-    for out in cell_outputs:
-        last = merged[-1] if merged else None
-        if (
-            last is not None
-            and out.get("output_type") == "stream"
-            and last.get("output_type") == "stream"
-            and last.get("name") == out.get("name")
-        ):
-            text = "".join(last["text"]) + "".join(out["text"])
-            merged[-1] = {**last, "text": text}
-        else:
-            if out.get("output_type") == "stream":
-                out = {**out, "text": "".join(out["text"])}
-            merged.append(out)
-    return merged
+    joined = [
+        {**out, "text": "".join(out["text"])} if out.get("output_type") == "stream" else out
+        for out in cell_outputs
+    ]
+    return coalesce_streams(joined)
 
 
 def outputs(executed: Path) -> dict[str, str]:
@@ -63,7 +55,7 @@ def outputs(executed: Path) -> dict[str, str]:
     for nb_path in sorted(executed.rglob("*.ipynb")):
         nb = json.loads(nb_path.read_text(encoding="utf-8"))
         for i, cell in enumerate(nb["cells"]):
-            for k, out in enumerate(merged_streams(cell.get("outputs", []))):
+            for k, out in enumerate(as_shown(cell.get("outputs", []))):
                 out = {key: value for key, value in out.items() if key != "execution_count"}
                 data = out.get("data", {})
                 data.pop("application/vnd.jupyter.widget-view+json", None)
