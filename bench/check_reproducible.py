@@ -3,7 +3,8 @@
 Builds the book twice into fresh folders (notebooks executed each time) and compares every output of every
 executed notebook — text, HTML (the sliders' frames and quizzes), images — after removing the widget model ids,
 which ipywidgets draws at random and which the site never shows, and after joining the pieces of printed
-text as the pages do (the kernel cuts it at moments that depend on timing). Exits 1 and names the cells that differ.
+text as the pages do (the kernel cuts it at moments that depend on timing). Exits 1 and names the cells that
+differ.
 """
 
 from __future__ import annotations
