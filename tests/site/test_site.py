@@ -189,3 +189,12 @@ def test_figures_are_compact_palette_pngs():
         with Image.open(png) as image:
             assert image.mode == "P", f"{png.name} is {image.mode}, not a palette PNG"
         assert png.stat().st_size < 150_000, f"{png.name}: {png.stat().st_size} bytes"
+
+
+def test_every_page_has_a_favicon_that_exists():
+    """Without a favicon a browser asks for /favicon.ico, which the site does not have: a 404 in the console."""
+    for path in PAGES:
+        html = (SITE / path).read_text(encoding="utf-8")
+        link = re.search(r'<link rel="icon" href="([^"]+)"', html)
+        assert link, f"no favicon link on {path}"
+        assert ((SITE / path).parent / link.group(1)).resolve().is_file(), link.group(1)
