@@ -947,6 +947,20 @@ def test_huge_but_finite_gradient_is_accepted(dtype):
     np.testing.assert_allclose(params["w"], -1e-30 * big, rtol=1e-6)
 
 
+@pytest.mark.parametrize("size", [1, 2, 8, 9, 300, 1025, 5000])  # Python floats / np.isfinite / a · a
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
+def test_every_path_of_the_finiteness_check(size, dtype):
+    a = np.linspace(-1.0, 1.0, size).astype(dtype)
+    assert optimizers._all_finite(a)
+    assert optimizers._all_finite(np.full(size, np.finfo(dtype).max, dtype=dtype))  # finite, a·a overflows
+    assert optimizers._all_finite(a.reshape(1, size)[:, ::-1])  # not C-contiguous
+    for where in {0, size // 2, size - 1}:
+        for bad in (math.nan, math.inf, -math.inf):
+            b = a.copy()
+            b[where] = bad
+            assert not optimizers._all_finite(b), (where, bad)
+
+
 @pytest.mark.parametrize(("name", "warm"), WARM)
 def test_read_only_params(name, warm):
     opt, params, grad = prepared(name, warm)

@@ -8,12 +8,14 @@ The data set (three interleaved spirals) is generated in code from a seed: nothi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._validation import check_int, check_positive, check_real
+from .optimizers import _all_finite
 
 __all__ = [
     "make_spirals",
@@ -218,7 +220,7 @@ def train(
                 break
             idx = rng.integers(0, len(x_train), batch_size)
             batch_loss, grads = net.gradient(x_train[idx], y_train[idx])
-            finite = np.isfinite(batch_loss) and all(np.all(np.isfinite(g)) for g in grads.values())
+            finite = math.isfinite(batch_loss) and all(map(_all_finite, grads.values()))
             if not finite or batch_loss > limit:
                 diverged = True
                 break

@@ -37,6 +37,7 @@ leaves both exactly as they were.
 from __future__ import annotations
 
 import math
+import operator
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -94,24 +95,26 @@ def _hyperparameter(name: str, check: Callable[[str, object, str | None], float]
     """A public hyper-parameter whose assignment is checked (``opt.learning_rate = 0.1``)."""
     attr = "_" + name
 
-    def get(self: Optimizer) -> float:
-        return getattr(self, attr)
-
     def set_(self: Optimizer, value: object) -> None:
         setattr(self, attr, check(name, value, symbol))
 
-    return property(get, set_, doc=f"{symbol} (``{name}``); checked on every assignment.")
+    return property(
+        operator.attrgetter(attr), set_, doc=f"{symbol} (``{name}``); checked on every assignment."
+    )
 
 
 def _all_finite(a: np.ndarray) -> bool:
     """True when ``a`` holds no nan, +inf or -inf.
 
-    Fast path: ``a · a`` (one BLAS pass, no temporary array) is finite only if every element is, since a
-    nan makes it nan and an inf makes it +inf. It can also overflow to inf for finite but huge values;
-    only then do we pay for the exact element-wise ``np.isfinite``. Large arrays are summed in one piece
-    per thread (see ``_map_ranges``).
+    A handful of numbers (a 2-D descent's gradient) are tested one by one as Python floats, a few
+    hundred with ``np.isfinite``. For larger arrays the fast path is ``a · a`` (one BLAS pass, no
+    temporary array): it is finite only if every element is, since a nan makes it nan and an inf makes it
+    +inf. It can also overflow to inf for finite but huge values; only then do we pay for the exact
+    element-wise ``np.isfinite``. Large arrays are summed in one piece per thread (see ``_map_ranges``).
     """
-    if a.size > 1024 and a.dtype in (np.float32, np.float64) and a.flags.c_contiguous:
+    if a.size <= 8 and a.itemsize <= 8:  # float16/32/64 convert to Python floats exactly
+        return all(map(math.isfinite, a.ravel().tolist()))
+    if a.size > 1024 and a.dtype in _BLAS_FLOATS and a.flags.c_contiguous:
         flat = a.reshape(-1)
 
         def finite_dot(start: int, stop: int) -> bool:
@@ -122,6 +125,9 @@ def _all_finite(a: np.ndarray) -> bool:
         if all(_map_ranges(finite_dot, flat.size, 1)):
             return True
     return bool(np.isfinite(a).all())
+
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _first_bad(original: np.ndarray, converted: np.ndarray) -> str:
@@ -209,9 +215,9 @@ class Optimizer:
         """
         grad = self._checked(params, grad)
         self._prepare(params)
-        for key in params:
-            state = [getattr(self, name)[key] for name in self._state_names]
-            _each_block(self._step, [params[key], grad[key], *state])
+        states = [getattr(self, name) for name in self._state_names]
+        for key, p in params.items():
+            _each_block(self._step, [p, grad[key], *(state[key] for state in states)])
 
     def _prepare(self, params: Params) -> None:
         """Before the blocks of one ``update``: create the state arrays on the first call."""
@@ -251,6 +257,8 @@ class Optimizer:
                 f"grad に無いキー: {missing}、params に無いキー: {extra}。"
                 f"受け取ったキー: params {list(params)}、grad {list(grad)}"
             )
+        states = [(name, getattr(self, name)) for name in self._state_names]
+        states = [(name, state) for name, state in states if state is not None]
         checked: Params = {}
         for key, p in params.items():
             g = grad[key]
@@ -286,15 +294,13 @@ class Optimizer:
                     f"grad[{key!r}] の形は params[{key!r}] の形 {p.shape} と同じでなければなりません。"
                     f"受け取った形: {g.shape}"
                 )
-            for name in self._state_names:
-                state = getattr(self, name)
-                if state is None:
-                    continue
-                if key not in state or state[key].shape != p.shape or state[key].dtype != p.dtype:
+            for name, state in states:
+                s = state.get(key)
+                if s is None or s.shape != p.shape or s.dtype != p.dtype:
                     raise ValueError(
                         f"params[{key!r}] が最初の update のときと違います（有効: 同じキー・形・dtype）。"
                         f"状態 self.{name}: キー {list(state)}"
-                        + (f"、形 {state[key].shape}、dtype {state[key].dtype}" if key in state else "")
+                        + (f"、形 {s.shape}、dtype {s.dtype}" if s is not None else "")
                         + f"。受け取った params[{key!r}]: 形 {p.shape}、dtype {p.dtype}。"
                         "別のパラメータで学習し直すときは reset() を呼んでください"
                     )
@@ -310,9 +316,8 @@ class Optimizer:
                     f"{_first_bad(g, converted)}。学習率が大きすぎて発散していないか確かめてください"
                 )
             checked[key] = converted
-        for name in self._state_names:
-            state = getattr(self, name)
-            if state is not None and len(state) != len(params):
+        for name, state in states:
+            if len(state) != len(params):
                 raise ValueError(
                     f"params のキーが最初の update のときと違います（有効: 同じキーの組）。"
                     f"状態 self.{name} のキー: {list(state)}、受け取ったキー: {list(params)}。"
