@@ -21,7 +21,7 @@ Each class docstring shows the seed's lines for one key, e.g. ::
 Each class writes those lines once more in its method ``_step(p, g, h)``, where ``p``, ``g`` and ``h``
 are matching pieces ("blocks") of ``params[key]``, ``grad[key]`` and the state array; the line above
 reads ``h += g * g``. ``update`` checks its arguments and then runs ``_step`` on every block, in place.
-A block is 256 KiB, so the temporary arrays NumPy makes for ``g * g`` stay in the CPU cache instead of
+A block is 128 KiB, so the temporary arrays NumPy makes for ``g * g`` stay in the CPU cache instead of
 travelling to main memory and back, and an array of a million numbers or more is cut into one run of
 blocks per CPU core, run side by side (NumPy releases the GIL while it computes). Every operation acts
 element by element, so the numbers are bit for bit those of the literal lines, however the blocks are
@@ -60,8 +60,15 @@ __all__ = [
 Params = dict[str, np.ndarray]
 """Parameters or gradients: a name such as ``"W1"`` mapped to a NumPy array."""
 
-_BLOCK_BYTES = 256 * 1024
-"""Bytes per array in one block of ``update`` (65 536 float32 or 32 768 float64 numbers)."""
+_BLOCK_BYTES = 128 * 1024
+"""Bytes per array in one block of ``update`` (32 768 float32 or 16 384 float64 numbers); twice that when
+the blocks are shared between threads.
+
+Measured (``make bench``'s fresh-process line, 2-core VM): NumPy's temporaries for a block of 256 KiB sit above glibc's default
+``malloc`` threshold for fresh memory (128 KiB), so in a process that has not yet freed a larger array every
+temporary was mapped and unmapped again — AdaGrad at 10⁶ numbers took 4.1 ms a step instead of 2.0 ms. At
+128 KiB that cliff is gone; with threads, 256 KiB blocks were faster (fewer NumPy calls competing for the
+GIL) and showed no cliff."""
 
 _PARALLEL_MIN = 1 << 20
 """Arrays with at least this many numbers are shared between the CPU cores (below, threads cost more)."""
@@ -143,11 +150,16 @@ def _first_bad(original: np.ndarray, converted: np.ndarray) -> str:
     return f"{where}の値は {value} です"
 
 
+def _workers(size: int) -> int:
+    """Threads ``_map_ranges`` uses for ``size`` numbers: one per ``_PARALLEL_MIN``, at most ``_WORKERS``."""
+    return min(_WORKERS, size // _PARALLEL_MIN)
+
+
 def _map_ranges(work: Callable[[int, int], object], size: int, align: int) -> list[object]:
     """``work(start, stop)`` over ``range(size)`` cut into one piece per thread (pieces start at multiples
     of ``align``); a single call ``work(0, size)`` when ``size`` is below ``_PARALLEL_MIN``."""
     global _pool
-    workers = min(_WORKERS, size // _PARALLEL_MIN)
+    workers = _workers(size)
     if workers <= 1:
         return [work(0, size)]
     if _pool is None:
@@ -168,7 +180,8 @@ def _each_block(step: Callable[..., None], arrays: Sequence[np.ndarray]) -> None
     if size * 16 <= _BLOCK_BYTES:  # fits one block whatever the float type (at most 16 bytes a number)
         step(*arrays)
         return
-    block = max(1, _BLOCK_BYTES // max(a.itemsize for a in arrays))
+    block_bytes = _BLOCK_BYTES if _workers(size) <= 1 else 2 * _BLOCK_BYTES
+    block = max(1, block_bytes // max(a.itemsize for a in arrays))
     if size <= block or not all(a.flags.c_contiguous for a in arrays):
         step(*arrays)
         return
