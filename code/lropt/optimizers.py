@@ -21,8 +21,8 @@ Each class docstring shows the seed's lines for one key, e.g. ::
 Each class writes those lines once more in its method ``_step(p, g, h)``, where ``p``, ``g`` and ``h``
 are matching pieces ("blocks") of ``params[key]``, ``grad[key]`` and the state array; the line above
 reads ``h += g * g``. ``update`` checks its arguments and then runs ``_step`` on every block, in place.
-A block is 128 KiB, so the temporary arrays NumPy makes for ``g * g`` stay in the CPU cache instead of
-travelling to main memory and back, and an array of a million numbers or more is cut into one run of
+A block is 128 KiB (256 KiB when threads share the work), so the temporary arrays NumPy makes for
+``g * g`` stay in the CPU cache instead of travelling to main memory and back, and an array of a million numbers or more is cut into one run of
 blocks per CPU core, run side by side (NumPy releases the GIL while it computes). Every operation acts
 element by element, so the numbers are bit for bit those of the literal lines, however the blocks are
 cut (Adam's up to round-off: it folds 1/(1-β₁ᵗ) into η); only the speed differs (``make bench``).
@@ -64,11 +64,14 @@ _BLOCK_BYTES = 128 * 1024
 """Bytes per array in one block of ``update`` (32 768 float32 or 16 384 float64 numbers); twice that when
 the blocks are shared between threads.
 
-Measured (``make bench``'s fresh-process line, 2-core VM): NumPy's temporaries for a block of 256 KiB sit above glibc's default
-``malloc`` threshold for fresh memory (128 KiB), so in a process that has not yet freed a larger array every
-temporary was mapped and unmapped again — AdaGrad at 10⁶ numbers took 4.1 ms a step instead of 2.0 ms. At
+Measured (``make bench``'s fresh-process line, 2-core VM): NumPy's temporaries for a block of 256 KiB
+sit above glibc's default ``malloc`` threshold for fresh memory (128 KiB), so in a process that has not yet
+freed a larger array every temporary was mapped and unmapped again — AdaGrad at 10⁶ numbers took 4.1 ms a step instead of 2.0 ms. At
 128 KiB that cliff is gone; with threads, 256 KiB blocks were faster (fewer NumPy calls competing for the
 GIL) and showed no cliff."""
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+"""Float types whose ``a · a`` NumPy hands to BLAS (the fast finiteness check)."""
 
 _PARALLEL_MIN = 1 << 20
 """Arrays with at least this many numbers are shared between the CPU cores (below, threads cost more)."""
@@ -132,9 +135,6 @@ def _all_finite(a: np.ndarray) -> bool:
         if all(_map_ranges(finite_dot, flat.size, 1)):
             return True
     return bool(np.isfinite(a).all())
-
-
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _first_bad(original: np.ndarray, converted: np.ndarray) -> str:
@@ -270,8 +270,7 @@ class Optimizer:
                 f"grad に無いキー: {missing}、params に無いキー: {extra}。"
                 f"受け取ったキー: params {list(params)}、grad {list(grad)}"
             )
-        states = [(name, getattr(self, name)) for name in self._state_names]
-        states = [(name, state) for name, state in states if state is not None]
+        states = [(name, state) for name in self._state_names if (state := getattr(self, name)) is not None]
         checked: Params = {}
         for key, p in params.items():
             g = grad[key]
