@@ -947,7 +947,8 @@ def test_huge_but_finite_gradient_is_accepted(dtype):
     np.testing.assert_allclose(params["w"], -1e-30 * big, rtol=1e-6)
 
 
-@pytest.mark.parametrize("size", [1, 2, 8, 9, 300, 1025, 5000])  # Python floats / np.isfinite / a · a
+# Python floats / np.isfinite / a · a / gemv without and with a remainder / a · a in one piece per thread
+@pytest.mark.parametrize("size", [1, 2, 8, 9, 300, 1025, 5000, 1 << 17, (1 << 17) + 1023, (1 << 21) + 7])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
 def test_every_path_of_the_finiteness_check(size, dtype):
     a = np.linspace(-1.0, 1.0, size).astype(dtype)
@@ -959,6 +960,10 @@ def test_every_path_of_the_finiteness_check(size, dtype):
             b = a.copy()
             b[where] = bad
             assert not optimizers._all_finite(b), (where, bad)
+    if size > 2:  # +inf and -inf side by side: their sum is nan, still not finite
+        b = a.copy()
+        b[:2] = (math.inf, -math.inf)
+        assert not optimizers._all_finite(b)
 
 
 @pytest.mark.parametrize(("name", "warm"), WARM)
