@@ -907,3 +907,63 @@ def test_notebook_skeletons_are_unimplemented():
                 names.append(k)
                 assert check_implementation(v, k.removeprefix("My")).kind == "unimplemented"
     assert sorted(names) == ["MyAdaGrad", "MyAdam", "MyMomentum", "MyRMSProp"]
+
+
+# a forgotten factor is not a hard-coded number: the message must fit both
+FORGOTTEN = [
+    (
+        "AdaGrad",
+        "learning_rate",
+        [(ADA_P, "params[key] -= grad[key] / (np.sqrt(self.h[key]) + self.theta)")],
+        "",
+    ),
+    ("RMSProp", "learning_rate", [("self.learning_rate * grad", "grad")], ""),
+    ("Adam", "learning_rate", [(ADAM_P, "params[key] -= m_hat / (np.sqrt(v_hat) + self.theta)")], ""),
+    (
+        "Adam",
+        "beta1",
+        [(ADAM_P, "params[key] -= self.learning_rate * grad[key] / (np.sqrt(v_hat) + self.theta)")],
+        "grad[key]` をそのまま",
+    ),
+    (
+        "Adam",
+        "beta2",
+        [(ADAM_P, "params[key] -= self.learning_rate * m_hat / (np.abs(grad[key]) + self.theta)")],
+        "√ で割ります",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "arg", "edits", "hint"), FORGOTTEN)
+def test_forgotten_hyperparameter_is_not_called_hard_coded(name, arg, edits, hint):
+    result = check_implementation(build(name, *edits), name)
+    assert not result.passed and result.kind == f"hardcoded_{arg}", (result.kind, result.message)
+    assert f"`self.{arg}`" in result.message and "掛け忘れ" in result.message, result.message
+    assert hint in result.message
+
+
+def test_a_constant_in_the_class_body_is_not_shared_state():
+    """Only class-level containers that the updates change are state; a constant list is fine."""
+    cls = build(
+        "Adam", ("class MyAdam:\n", 'class MyAdam:\n    NAMES = ["m", "v"]\n    TABLE = {"beta": [0.9]}\n\n')
+    )
+    assert cls.NAMES == ["m", "v"]
+    result = check_implementation(cls, "Adam")
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize(
+    ("qid", "answer", "correct"),
+    [
+        ("adam-fill", "(self.beta1**self.t)", True),
+        ("adam-fill", "math.pow(self.beta1, self.t)", True),
+        ("rmsprop-fill", "(1.0 - self.decay_rate)", True),
+        ("rmsprop-fill", "1 - self.decay_rate", False),  # without brackets only ρ is multiplied by g²
+        ("adagrad-fill", "self.h[key]**(1/2)", True),
+        ("adagrad-fill", "np.power(self.h[key], 0.5)", True),
+        ("adagrad-fill", "self.h[key]", False),
+    ],
+)
+def test_fill_blanks_accept_common_equivalent_spellings(qid, answer, correct):
+    question = next(q for q in questions() if q.id == qid)
+    assert grade(question, answer).correct is correct

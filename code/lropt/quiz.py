@@ -16,6 +16,7 @@ Questions are data (``lropt/data/quiz.yaml``); one source gives two renderings (
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import hashlib
 import html
@@ -662,20 +663,52 @@ def _changed(grad: Any, original: dict[str, np.ndarray]) -> bool:
         return True
 
 
-def _class_level_state(user_class: type) -> list[str]:
-    """Names of containers (dict, list, set, array) defined on the class itself that are no longer empty.
-
-    ``h = {}`` written in the class body (instead of ``self.h = ...`` in ``__init__``) is one dict shared by every
-    instance: a second optimizer continues from the first one's state.
-    """
-    names = []
+def _class_containers(user_class: type) -> dict[str, object]:
+    """Copies of the containers (dict, list, set, array) defined on the class itself or a base class."""
+    found: dict[str, object] = {}
     for klass in user_class.__mro__[:-1]:  # not object
         for attr, value in vars(klass).items():
-            if attr.startswith("__") or attr in names:
+            if attr.startswith("__") or attr in found:
                 continue  # __annotations__, __dict__, ...
-            if isinstance(value, dict | list | set | np.ndarray) and len(value) > 0:
-                names.append(attr)
-    return names
+            if isinstance(value, dict | list | set | np.ndarray):
+                try:
+                    found[attr] = copy.deepcopy(value)
+                except Exception:  # an uncopyable object inside: compare by identity only
+                    found[attr] = value
+    return found
+
+
+def _same_contents(a: object, b: object) -> bool:
+    """Equal contents, element by element for arrays (nan equal to nan), recursively for dicts and lists."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        try:
+            return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=True))
+        except TypeError:  # equal_nan on a non-numeric dtype
+            return bool(np.array_equal(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_contents(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(map(_same_contents, a, b))
+    try:
+        return bool(a == b)
+    except Exception:
+        return a is b
+
+
+def _class_level_state(user_class: type, before: dict[str, object]) -> list[str]:
+    """Names of containers defined on the class itself that the runs changed (``before``: from
+    :func:`_class_containers` ahead of them).
+
+    ``h = {}`` written in the class body (instead of ``self.h = ...`` in ``__init__``) is one dict shared by every
+    instance: a second optimizer continues from the first one's state. A constant such as ``NAMES = ["m", "v"]``
+    that no update touches is fine.
+    """
+    after = _class_containers(user_class)
+    return [
+        attr for attr, value in after.items() if attr not in before or not _same_contents(before[attr], value)
+    ]
 
 
 def _default_mismatches(user_class: type, name: str) -> list[str]:
@@ -982,8 +1015,21 @@ _MISTAKES: dict[str, str] = {
         "今は 1 つの配列を全部のキーで使い回しています。"
     ),
     "hardcoded": (
-        "{symbol}（`self.{arg}`）を使っていません。{arg} を変えても結果が変わりませんでした。数値を直接書かずに、"
-        "コンストラクタで受け取った `self.{arg}` を使ってください。{extra}"
+        "{symbol}（`self.{arg}`）が結果に効いていません。{arg} を変えても結果が変わりませんでした。"
+        "式の中でコンストラクタで受け取った `self.{arg}` を使っているか確かめてください"
+        "（掛け忘れたときや、数値を直接書いたときに起きます）。{extra}"
+    ),
+}
+
+_HARDCODED_HINT = {
+    "theta": "（学習メモのコードは θ を `1e-7` と直接書いています。）",
+    "beta1": (
+        "Adam は勾配の移動平均 m（`m = β₁·m + (1 − β₁)·g`）を補正した m̂ で進みます。"
+        "`grad[key]` をそのまま使っていませんか。"
+    ),
+    "beta2": (
+        "Adam は勾配の二乗の移動平均 v（`v = β₂·v + (1 − β₂)·g²`）を補正した v̂ の √ で割ります。"
+        "`|grad[key]|` などで割っていませんか。"
     ),
 }
 
@@ -1021,7 +1067,7 @@ def _mistake_message(name: str, kind: str) -> str:
         arg = kind.removeprefix("hardcoded_")
         if arg == "initial_h":
             return _MISTAKES[kind]
-        extra = "（学習メモのコードは θ を `1e-7` と直接書いています。）" if arg == "theta" else ""
+        extra = _HARDCODED_HINT.get(arg, "")
         return _MISTAKES["hardcoded"].format(symbol=_SYMBOLS[arg], arg=arg, extra=extra)
     return _MISTAKES[kind].format(
         sign_hint=_SIGN_HINT.get(name, ""),
@@ -1134,6 +1180,7 @@ def check_implementation(user_class: Any, name: str) -> CheckResult:
     reference = OPTIMIZERS[name]
     args = ", ".join(f"{a}=..." for a in _ARGS[name])
 
+    class_containers = _class_containers(user_class)
     runs: list[_Run] = []
     for problem in problems:
         try:
@@ -1161,7 +1208,7 @@ def check_implementation(user_class: Any, name: str) -> CheckResult:
 
     refs = [_run_object(reference(**p.hyper), p) for p in problems]
 
-    shared = _class_level_state(user_class)
+    shared = _class_level_state(user_class, class_containers)
     if shared:
         names = "、".join(f"`{a}`" for a in shared)
         return _fail(
