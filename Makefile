@@ -13,7 +13,11 @@ unexport MPLBACKEND
 install: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	  || { echo "Python 3.11 以上が必要です（$(PYTHON) は古いか見つかりません）。例: make PYTHON=python3.12 $(MAKECMDGOALS)"; exit 1; }; \
+	  $(PYTHON) -m venv $(VENV); }
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo ".venv の Python が 3.11 より古いです。rm -rf .venv をしてから make PYTHON=python3.12 $(MAKECMDGOALS) を実行してください"; exit 1; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 

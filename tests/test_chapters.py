@@ -88,3 +88,13 @@ def test_chapter_has_the_house_sections(path):
 def test_drift_check_catches_a_changed_line():
     assert "params[key] -= self.learning_rate * grad[key]" in LIBRARY_LINES
     assert "params[key] -= self.learning_rate * grad[key] * 2" not in LIBRARY_LINES
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_visible_code_lines_fit_the_page_column(path):
+    """Code the page shows keeps lines ≤ 80 characters (CONTRIBUTING); hidden claim cells may be longer."""
+    for i, cell in enumerate(_cells(path)):
+        if cell["cell_type"] != "code" or "remove-cell" in cell.get("metadata", {}).get("tags", []):
+            continue
+        for line in "".join(cell["source"]).splitlines():
+            assert len(line) <= 80, f"cell {i} of {path.name}: {len(line)} characters: {line}"
