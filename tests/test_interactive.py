@@ -1,5 +1,6 @@
 """Sliders rendered twice (DESIGN §6): the live ipywidgets control and the kernel-free HTML/SVG/JS version."""
 
+import html
 import io
 import re
 import warnings
@@ -177,3 +178,47 @@ def test_no_missing_glyph_warnings_for_book_symbols():
 def test_static_payload_rejects_pages_without_frames():
     with pytest.raises(ValueError, match="lropt-data"):
         static_payload("<div>no slider here</div>")
+
+
+def test_static_path_keeps_the_direction_of_a_segment_to_a_far_point():
+    """A diverging run's last point is far outside the figure: the static path must leave the figure along the
+    same line as the live PNG (clamping x and y separately bent it), and nothing far inside the box changes."""
+    import matplotlib.pyplot as plt
+
+    from lropt.interactive import _line_path
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    ax.set_xlim(-2, 2)
+    ax.set_ylim(-1, 3)
+    (line,) = ax.plot([0.0, 1.0, 7.21, -2917.0], [0.0, 1.0, 1.24, 204.0])
+    fig.canvas.draw()
+    height, width = fig.bbox.height, fig.bbox.width
+    path = _line_path(line, height, width)
+    points = [tuple(map(float, p.split())) for p in re.split("[ML]", path) if p]
+    pix = line.get_transform().transform(np.column_stack(line.get_data()))
+    pix[:, 1] = height - pix[:, 1]
+    assert np.allclose(points[:3], pix[:3], atol=0.06)  # the near points as they were
+    a, b = pix[2], pix[3]  # the last point is replaced by where its segment leaves the box
+    end = np.array(points[-1])
+    cross = (b - a)[0] * (end - a)[1] - (b - a)[1] * (end - a)[0]
+    assert abs(cross) / np.linalg.norm(b - a) < 0.1  # on the segment's line
+    assert np.all(np.abs(end) <= 3 * max(height, width))
+    plt.close(fig)
+
+
+def test_a_live_slider_move_runs_the_optimisation_once():
+    explorer = explore_learning_rate()
+    calls = []
+    original = explorer.update
+
+    def counting(**values):
+        calls.append(values)
+        return original(**values)
+
+    explorer.update = counting
+    box = explorer.widget()
+    calls.clear()
+    box.children[0].value = 0.5
+    assert len(calls) == 1, calls
+    explorer.update = original
+    assert html.escape(explorer.apply(eta=0.5)) in box.children[-1].value  # the status line was refreshed

@@ -249,14 +249,18 @@ class Explorer:
 
     def render_png(self, **values: float) -> bytes:
         """PNG bytes of the figure for ``values``: background restored, dynamic artists drawn on top (blit)."""
+        return self._render(values)[0]
+
+    def _render(self, values: dict[str, float]) -> tuple[bytes, str]:
+        """The PNG for ``values`` and the status line, from one run of ``update``."""
         if self._background is None:
             self._render_background()
-        self.apply(**values)
+        status = self.apply(**values)
         self._canvas.restore_region(self._background)
         renderer = self._canvas.get_renderer()
         for a in sorted(self.artists, key=lambda art: art.get_zorder()):
             a.draw(renderer)
-        return self._canvas_png()
+        return self._canvas_png(), status
 
     # ------------------------------------------------------------------ live (Jupyter)
     def widget(self) -> Any:
@@ -270,8 +274,9 @@ class Explorer:
 
         def redraw(_change: Any = None) -> None:
             values = {s.name: c.value for s, c in zip(self.sliders, controls, strict=True)}
-            image.value = self.render_png(**values)
-            status.value = f"<span>{html.escape(self.apply(**values))}</span>"
+            png, text = self._render(values)  # one optimisation run per slider move
+            image.value = png
+            status.value = f"<span>{html.escape(text)}</span>"
 
         for c in controls:
             c.observe(redraw, names="value")
@@ -281,10 +286,11 @@ class Explorer:
     # ------------------------------------------------------------------ static (website)
     def _frame(self, values: dict[str, float], height: float) -> dict[str, Any]:
         status = self.apply(**values)
+        width = self.figure.bbox.width
         data: list[Any] = []
         for a in self.artists:
             if isinstance(a, Line2D):
-                data.append(_line_path(a, height) if a.get_visible() else "")
+                data.append(_line_path(a, height, width) if a.get_visible() else "")
             else:
                 data.append(_text_state(a, height))
         return {"a": data, "s": status}
@@ -349,24 +355,63 @@ def _fmt(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
 
 
-def _line_path(line: Line2D, height: float) -> str:
-    """SVG path data (pixel coordinates, y down) of a line's points; non-finite points break the path."""
+def _clip_segment(p: np.ndarray, q: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, float] | None:
+    """The parameters t0 ≤ t1 of the part of p + t (q − p), 0 ≤ t ≤ 1, inside the box [lo, hi]
+    (Liang–Barsky), or None when the segment misses the box."""
+    t0, t1 = 0.0, 1.0
+    for d, a, low, high in zip(q - p, p, lo, hi, strict=True):
+        if d == 0:
+            if a < low or a > high:
+                return None
+            continue
+        ta, tb = (low - a) / d, (high - a) / d
+        t0, t1 = max(t0, min(ta, tb)), min(t1, max(ta, tb))
+        if t0 > t1:
+            return None
+    return t0, t1
+
+
+def _line_path(line: Line2D, height: float, width: float | None = None) -> str:
+    """SVG path data (pixel coordinates, y down) of a line's points; non-finite points break the path.
+
+    Points far outside the figure (a diverging run) are replaced by the points where their segments leave
+    a box of three times the figure's size, so every visible piece keeps its direction (clamping x and y
+    separately would bend it) and the numbers stay small. Markers there fall outside the axes' clip box.
+    """
     xy = np.column_stack(line.get_data()).astype(float) if len(line.get_xdata()) else np.empty((0, 2))
     if xy.size == 0:
         return ""
     with np.errstate(invalid="ignore", over="ignore"):
         pix = line.get_transform().transform(xy)
     ok = np.all(np.isfinite(pix), axis=1)
-    # keep coordinates within a sane range: far points are clipped by the axes anyway
-    pix = np.clip(pix, -1e5, 1e5)
+    span = np.array([width if width is not None else height, height])
+    lo, hi = -span, 2 * span
+    inside = ok & np.all((pix >= lo) & (pix <= hi), axis=1)
     parts: list[str] = []
-    pen_down = False
-    for (px, py), good in zip(pix, ok, strict=True):
-        if not good:
-            pen_down = False
+    pen_at = -1  # index of the point the pen rests on; -1 when it is lifted
+
+    def point(cmd: str, xy: np.ndarray) -> None:
+        parts.append(cmd + _fmt(xy[0]) + " " + _fmt(height - xy[1]))
+
+    for i in range(len(pix)):
+        if not ok[i]:
+            pen_at = -1
             continue
-        parts.append(("L" if pen_down else "M") + _fmt(px) + " " + _fmt(height - py))
-        pen_down = True
+        if i == 0 or not ok[i - 1]:  # a path starts here
+            if inside[i]:
+                point("M", pix[i])
+                pen_at = i
+            continue
+        piece = _clip_segment(pix[i - 1], pix[i], lo, hi)
+        if piece is None:
+            pen_at = -1
+            continue
+        t0, t1 = piece
+        p, q = pix[i - 1], pix[i]
+        if not (t0 == 0.0 and pen_at == i - 1):
+            point("M", p + t0 * (q - p))
+        point("L", q if t1 == 1.0 else p + t1 * (q - p))
+        pen_at = i if t1 == 1.0 else -1
     return "".join(parts)
 
 
