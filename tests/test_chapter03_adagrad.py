@@ -240,7 +240,7 @@ def test_static_frames_show_what_theta_does(static_spec):
     assert "枠の外" in smallest["a"][7][2]  # η/θ far above the rate curves
     assert "枠の外" not in one["a"][7][2] and "η/θ = 1.5" in one["a"][7][2]
     assert "収束（69 ステップ" not in smallest["s"]  # 40 steps are shown, not 300
-    assert smallest["s"].startswith("θ = 1e-08, η = 1.5")
+    assert smallest["s"].startswith("θ = 10⁻⁸, η = 1.5")  # powers of ten as the prose writes them
     assert all("発散" not in f["s"] for f in spec["frames"])
     # tiny θ: the same rate curves to the pixel; θ = 1 pushes them down
     assert _frame(spec, 1e-6, 1.5)["a"][4:6] == smallest["a"][4:6]

@@ -222,3 +222,36 @@ def test_a_live_slider_move_runs_the_optimisation_once():
     assert len(calls) == 1, calls
     explorer.update = original
     assert html.escape(explorer.apply(eta=0.5)) in box.children[-1].value  # the status line was refreshed
+
+
+def test_book_style_numbers():
+    from lropt.plotting import number_text
+
+    assert number_text(1e-8) == "10⁻⁸" and number_text(3.16e-8) == "3.16×10⁻⁸"
+    assert number_text(-13.8) == "−13.8" and number_text(5e7) == "5×10⁷" and number_text(0.5) == "0.5"
+    assert number_text(-2.5e-5) == "−2.5×10⁻⁵" and number_text(1e-5, 2) == "10⁻⁵"
+
+
+def test_paths_that_leave_the_window_without_diverging_are_announced():
+    from lropt.explorers import explore_comparison, explore_momentum
+    from lropt.surfaces import Rosenbrock
+
+    lr = explore_learning_rate()
+    from matplotlib.text import Text
+
+    note = next(i for i, a in enumerate(lr.artists) if isinstance(a, Text) and a.get_color() == "0.25")
+    lr.apply(eta=1.02)  # unstable but still inside the divergence radius after 50 steps: 未収束
+    assert "枠の外まで飛び出します" in lr.artists[note].get_text()
+    lr.apply(eta=0.95)
+    assert lr.artists[note].get_text() == ""
+    mom = explore_momentum()
+    status = mom.apply(mu=0.5, eta=1.5)
+    assert "モメンタム: 未収束" in status  # the run stays bounded (|y| = 6) but outside the window (|y| <= 5)
+    assert any("モメンタムが枠の外" in a.get_text() for a in mom.artists if hasattr(a, "get_text"))
+    rates = {"SGD": 0.001, "Momentum": 0.001, "AdaGrad": 3.56, "RMSProp": 0.356, "Adam": 0.01}
+    cmp = explore_comparison(Rosenbrock(), rates, steps=300)
+    status = cmp.apply(factor=1.0)
+    texts = [a.get_text() for a in cmp.artists if hasattr(a, "get_text")]
+    assert any(t.startswith("AdaGrad η = 3.56") and t.endswith("・枠の外") for t in texts), texts
+    assert not any(t.startswith("SGD") and "枠の外" in t for t in texts), texts
+    assert "ステップ" in status or "停滞" in status

@@ -12,6 +12,7 @@ Every method has one colour and one marker in the whole book (:data:`METHOD_STYL
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import matplotlib
@@ -39,6 +40,8 @@ __all__ = [
     "set_path",
     "status_text",
     "set_status",
+    "number_text",
+    "outside_text",
 ]
 
 JAPANESE_FONT = "IPAexGothic"
@@ -268,3 +271,39 @@ def set_status(text: Text, trajectory: Trajectory, prefix: str = "") -> None:
     """Write a trajectory's Japanese status into ``text``; red when it diverged."""
     text.set_text(f"{prefix}{trajectory.status}")
     text.set_color("#C00000" if trajectory.diverged else "black")
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def number_text(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits as the book writes numbers: 10⁻⁸, 3.2×10⁻⁸, −13.8.
+
+    Python's ``1e-08`` and the ASCII hyphen are replaced by a power of ten and the minus sign U+2212, as on
+    the figures' axes.
+    """
+    text = f"{value:.{digits}g}"
+    if "e" in text and math.isfinite(value):
+        mantissa, exponent = text.split("e")
+        power = "10" + str(int(exponent)).translate(_SUPERSCRIPTS)
+        sign = "-" if mantissa.startswith("-") else ""
+        mantissa = mantissa.lstrip("-")
+        text = sign + (power if mantissa == "1" else f"{mantissa}×{power}")
+    return text.replace("-", "−")
+
+
+def outside_text(ax: Axes, path: np.ndarray, who: str = "") -> str:
+    """「{who}枠の外まで飛び出します（最も外の点 (x, y)）」 when ``path`` leaves ``ax``'s window, else ""."""
+    points = np.asarray(path, dtype=float).reshape(-1, 2)
+    points = points[np.all(np.isfinite(points), axis=1)]
+    if not len(points):
+        return ""
+    x0, x1 = sorted(ax.get_xlim())
+    y0, y1 = sorted(ax.get_ylim())
+    xs, ys = points[:, 0], points[:, 1]
+    excess = np.max([x0 - xs, xs - x1, y0 - ys, ys - y1], axis=0)  # > 0 outside the window
+    k = int(np.argmax(excess))
+    if excess[k] <= 0:
+        return ""
+    far = points[k]
+    return f"{who}枠の外まで飛び出します（最も外の点 ({number_text(far[0])}, {number_text(far[1])})）"

@@ -13,6 +13,7 @@ from ..plotting import (
     draw_surface,
     method_style,
     new_figure,
+    number_text,
     path_line,
     set_path,
     status_text,
@@ -79,7 +80,7 @@ def explore_adagrad(
     ghost = path_line(
         ax_path,
         "AdaGrad",
-        label=f"θ = {theta_zero:.0e}（θ → 0）",
+        label=f"θ = {number_text(theta_zero)}（θ → 0）",
         marker="none",
         linestyle="--",
         linewidth=1.6,
@@ -120,11 +121,13 @@ def explore_adagrad(
         rate_y.set_data(t, rates[:, 1])
         ceiling = eta / theta
         cap.set_data([0, steps], [ceiling, ceiling])
-        outside = "（枠の外）" if ceiling > _RATE_YLIM[1] else ""
-        cap_label.set_text(f"η/θ = {ceiling:.3g}{outside}")
-        label.set_text(f"θ = {theta:.2g}, η = {eta:.3g}")
+        outside = (
+            "（枠の外）" if ceiling >= _RATE_YLIM[1] else ""
+        )  # at the top edge the line hides in the frame
+        cap_label.set_text(f"η/θ = {number_text(ceiling)}{outside}")
+        label.set_text(f"θ = {number_text(theta, 2)}, η = {eta:.3g}")
         diverged.set_text(DIVERGED_LABEL if traj.diverged else "")
-        return f"θ = {theta:.2g}, η = {eta:.3g}: {traj.status}"
+        return f"θ = {number_text(theta, 2)}, η = {eta:.3g}: {traj.status}"
 
     sliders = [
         Slider("theta", "θ（小さな定数）", theta_grid, value=theta, log=True, fmt="{:.2g}"),

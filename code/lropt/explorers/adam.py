@@ -19,7 +19,15 @@ from matplotlib.text import Text
 
 from ..interactive import Explorer, NearOneSlider, Slider, simplify_curve, thin_path
 from ..optimizers import SGD, Adam
-from ..plotting import DIVERGED_LABEL, draw_surface, method_style, new_figure, path_line, status_text
+from ..plotting import (
+    DIVERGED_LABEL,
+    draw_surface,
+    method_style,
+    new_figure,
+    outside_text,
+    path_line,
+    status_text,
+)
 from ..surfaces import Saddle, Surface
 from ..trajectory import Trajectory, run, step_ratios
 
@@ -57,7 +65,7 @@ def _result(name: str, trajectory: Trajectory) -> str:
     if k is not None:
         return f"{name}: {k} ステップで収束"
     if trajectory.stuck_in_local_minimum:
-        return f"{name}: ☆ に収束"
+        return f"{name}: もう 1 つの最小値 ☆ に収束"
     return f"{name}: 未収束"
 
 
@@ -107,6 +115,7 @@ def explore_adam(
     label = status_text(ax_path, x=0.03, y=0.25, fontsize=9)
     adam_result = status_text(ax_path, x=0.03, y=0.15, fontsize=9)
     sgd_result = status_text(ax_path, x=0.03, y=0.07, fontsize=9)
+    outside = status_text(ax_path, x=0.03, y=0.95, fontsize=8.5, color="0.25")
 
     style = method_style("Adam")
     ax_step.set_yscale("log")
@@ -151,6 +160,12 @@ def explore_adam(
         biggest = float(ratios.max()) if len(ratios) else 0.0
         ratio_text.set_text(f"最大 {biggest:.2f} η")
         label.set_text(f"β₁ = {beta1:.3g}, β₂ = {beta2:.5g}, η = {eta:.3g}")
+        notes = [
+            outside_text(ax_path, t.path, who)
+            for who, t in (("Adam が", traj), ("SGD が", plain))
+            if not t.diverged
+        ]
+        outside.set_text("\n".join(n for n in notes if n))
         return f"{_result('Adam', traj)}（最大の一歩 {biggest:.2f} η）／{_result('SGD', plain)}"
 
     sliders = [
@@ -162,6 +177,6 @@ def explore_adam(
         fig,
         sliders,
         update,
-        [sgd_line, adam_line, label, adam_result, sgd_result, ratio_line, ratio_text],
+        [sgd_line, adam_line, label, adam_result, sgd_result, outside, ratio_line, ratio_text],
         title="β₁・β₂・η を変えたときの鞍点の曲面での Adam と SGD の軌跡",
     )

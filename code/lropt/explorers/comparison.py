@@ -28,6 +28,7 @@ from ..plotting import (
     draw_surface,
     method_style,
     new_figure,
+    outside_text,
     path_line,
     set_path,
 )
@@ -350,9 +351,11 @@ def explore_comparison(
             traj = run(make_optimizer(m, eta), surface, steps=steps, tolerance=tolerance)
             set_path(lines[m], traj)
             text, color = _verdict_line(traj)
-            labels[m].set_text(f"{method_style(m)['label']} η={eta:.3g}: {text}")
+            away = "・枠の外" if not traj.diverged and outside_text(ax, traj.path) else ""
+            labels[m].set_text(f"{method_style(m)['label']} η = {eta:.3g}: {text}{away}")
             labels[m].set_color(color if color != "black" else method_style(m)["color"])
-            parts.append(f"{method_style(m)['label']} {verdict(traj)}")
+            word = verdict(traj)
+            parts.append(f"{method_style(m)['label']} {word}" + (" ステップ" if word.isdigit() else ""))
         return f"η × {factor:.3g}: " + "、".join(parts)
 
     slider = Slider(

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..interactive import Explorer, Slider, linear_grid
 from ..optimizers import SGD
-from ..plotting import draw_surface, new_figure, path_line, set_path, status_text
+from ..plotting import draw_surface, new_figure, outside_text, path_line, set_path, status_text
 from ..surfaces import Surface, ZeroTsuku
 from ..trajectory import run
 
@@ -39,6 +39,7 @@ def explore_learning_rate(
     line = path_line(ax_path, "SGD", label="SGD の軌跡")
     ax_path.legend(loc="lower right", fontsize=9)
     label = status_text(ax_path)
+    outside = status_text(ax_path, x=0.015, y=0.05, va="bottom", fontsize=8.5, color="0.25")
 
     f0 = float(surface.f(surface.start)) - surface.minimum_value
     ax_gap.set_yscale("log")
@@ -61,6 +62,9 @@ def explore_learning_rate(
         set_path(line, traj)
         gap.set_data(np.arange(traj.steps + 1), _gap_curve(traj.values, surface.minimum_value))
         label.set_text(f"η = {eta:.3g}")
+        outside.set_text(
+            "" if traj.diverged else outside_text(ax_path, traj.path)
+        )  # 発散 is labelled already
         gap_label.set_text("発散" if traj.diverged else "")
         gap_label.set_color("#C00000")
         hint = ""
@@ -70,5 +74,9 @@ def explore_learning_rate(
 
     slider = Slider("eta", "η（学習率）", grid, value=eta, step=0.01, fmt="{:.2f}")
     return Explorer(
-        fig, [slider], update, [line, label, gap, gap_label], title="学習率 η を変えたときの勾配降下法の軌跡"
+        fig,
+        [slider],
+        update,
+        [line, label, outside, gap, gap_label],
+        title="学習率 η を変えたときの勾配降下法の軌跡",
     )

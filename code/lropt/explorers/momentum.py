@@ -7,7 +7,15 @@ from matplotlib.text import Text
 
 from ..interactive import Explorer, Slider
 from ..optimizers import SGD, Momentum
-from ..plotting import DIVERGED_LABEL, draw_surface, new_figure, path_line, set_path, status_text
+from ..plotting import (
+    DIVERGED_LABEL,
+    draw_surface,
+    new_figure,
+    outside_text,
+    path_line,
+    set_path,
+    status_text,
+)
 from ..surfaces import Surface, ZeroTsuku
 from ..trajectory import Trajectory, run
 
@@ -69,6 +77,7 @@ def explore_momentum(
     label = status_text(ax, fontsize=11)
     mom_result = status_text(ax, x=0.97, y=0.95, ha="right", fontsize=10)
     sgd_result = status_text(ax, x=0.97, y=0.87, ha="right", fontsize=10)
+    outside = status_text(ax, x=0.015, y=0.05, va="bottom", fontsize=8.5, color="0.25")
     tol = 1e-3
 
     momentum = Momentum(learning_rate=eta_grid[0], momentum=mu_grid[0])
@@ -92,6 +101,13 @@ def explore_momentum(
         draw(mom_line, mom_result, "モメンタム", traj)
         draw(sgd_line, sgd_result, "SGD", plain)
         label.set_text(f"μ = {mu:.3g}, η = {eta:.3g}" + ("（SGD と同じ）" if mu == 0 else ""))
+        # a run that leaves the window without diverging would vanish silently (発散 is labelled already)
+        notes = [
+            outside_text(ax, t.path, who)
+            for who, t in (("モメンタムが", traj), ("SGD が", plain))
+            if not t.diverged
+        ]
+        outside.set_text("\n".join(n for n in notes if n))
         return f"μ = {mu:.3g}, η = {eta:.3g} — モメンタム: {traj.status}／SGD: {plain.status}"
 
     sliders = [
@@ -102,6 +118,6 @@ def explore_momentum(
         fig,
         sliders,
         update,
-        [sgd_line, mom_line, label, mom_result, sgd_result],
+        [sgd_line, mom_line, label, mom_result, sgd_result, outside],
         title="慣性 μ と学習率 η を変えたときのモメンタムと SGD の軌跡",
     )

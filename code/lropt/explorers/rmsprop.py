@@ -23,7 +23,15 @@ from matplotlib.figure import Figure
 
 from ..interactive import Explorer, NearOneSlider, Slider, log_grid, simplify_curve, thin_path
 from ..optimizers import SGD, AdaGrad, RMSProp
-from ..plotting import DIVERGED_LABEL, draw_surface, method_style, path_line, status_text
+from ..plotting import (
+    DIVERGED_LABEL,
+    draw_surface,
+    method_style,
+    number_text,
+    outside_text,
+    path_line,
+    status_text,
+)
 from ..surfaces import Plateau, Surface
 from ..trajectory import Trajectory, run, step_ratios
 
@@ -204,16 +212,10 @@ def explore_rmsprop(
         traj = run(optimizer, surface, steps=steps)
         pts = thin_path(traj.path, scale)
         rms_line.set_data(pts[:, 0], pts[:, 1])
-        label.set_text(f"ρ = {rho:.4g}, θ = {theta:.2g}")
+        label.set_text(f"ρ = {rho:.4g}, θ = {number_text(theta, 2)}")
         result.set_text(_result("RMSProp", traj))
         result.set_color(_RED if traj.diverged else "black")
-        xs, ys = traj.path[:, 0], traj.path[:, 1]
-        excess = np.max([x0 - xs, xs - x1, y0 - ys, ys - y1], axis=0)  # > 0 outside the window
-        if excess.max() > 0:
-            far = traj.path[int(np.argmax(excess))]
-            outside.set_text(f"枠の外まで飛び出します（最も外の点 ({far[0]:.3g}, {far[1]:.3g})）")
-        else:
-            outside.set_text("")
+        outside.set_text(outside_text(ax_path, traj.path))
         dist = _log_curve(traj.distances(), _DIST_YLIM, steps)
         dist_line.set_data(dist[:, 0], dist[:, 1])
         ratios = step_ratios(traj, eta)
@@ -224,7 +226,7 @@ def explore_rmsprop(
         else:
             ratio_line.set_data([], [])
             ratio_text.set_text("")
-        return f"ρ = {rho:.4g}, θ = {theta:.2g}（η = {eta:g}）— {traj.status}"
+        return f"ρ = {rho:.4g}, θ = {number_text(theta, 2)}（η = {eta:g}）— {traj.status}"
 
     sliders = [
         NearOneSlider("rho", "ρ（減衰率）", rho_grid, value=rho, fmt="{:.4g}"),
