@@ -39,7 +39,8 @@ def explore_learning_rate(
     line = path_line(ax_path, "SGD", label="SGD の軌跡")
     ax_path.legend(loc="lower right", fontsize=9)
     label = status_text(ax_path)
-    outside = status_text(ax_path, x=0.015, y=0.05, va="bottom", fontsize=8.5, color="0.25")
+    # under the η label: the legend takes the lower right and a long note would run under it
+    outside = status_text(ax_path, x=0.03, y=0.85, fontsize=8.5, color="0.25")
 
     f0 = float(surface.f(surface.start)) - surface.minimum_value
     ax_gap.set_yscale("log")
