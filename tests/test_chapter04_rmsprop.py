@@ -270,3 +270,15 @@ def test_live_widget_covers_the_same_range(explorer):
     before = image.value
     theta.value = 1.0
     assert image.value != before
+
+
+def test_curves_below_the_frame_are_marked():
+    """θ = 1 converges: the distance and step curves run along the bottom edge, and the figure says so."""
+    ex = explore_rmsprop()
+    ex.apply(rho=0.99, theta=1.0)
+    texts = [a.get_text() for a in ex.artists if hasattr(a, "get_text")]
+    assert "10⁻⁴ 未満は下端に描いています" in texts, texts
+    assert any(t.endswith("（10⁻² 未満は下端）") for t in texts), texts
+    ex.apply(rho=0.5, theta=1e-7)  # hovers about η away: never below the frame
+    texts = [a.get_text() for a in ex.artists if hasattr(a, "get_text")]
+    assert not any("下端" in t for t in texts), texts

@@ -110,6 +110,11 @@ def _result(name: str, trajectory: Trajectory) -> str:
     return f"{name}: 未収束（最後の距離 {trajectory.distances()[-1]:.3g}）"
 
 
+def _power_of_ten(value: float) -> str:
+    """10⁻⁴ for 1e-4 (an axis limit written as on the axis)."""
+    return "10" + str(round(math.log10(value))).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def _log_curve(values: np.ndarray, ylim: tuple[float, float], steps: int, first: int = 0) -> np.ndarray:
     """(t, value) points of a per-step curve on a log axis, clipped to ``ylim`` and simplified to the pixel."""
     t = np.arange(first, first + len(values), dtype=float)
@@ -189,6 +194,7 @@ def explore_rmsprop(
     ax_dist.set_ylabel("最小値までの距離（対数）")
     ax_dist.set_title("最小値までの距離")
     ax_dist.legend(loc="lower left", fontsize=7.5, ncols=2)
+    floor_note = status_text(ax_dist, x=0.97, y=0.95, ha="right", fontsize=8.5, color="0.25")
 
     ax_ratio.set_yscale("log")
     ax_ratio.set_xlim(0, steps)
@@ -218,11 +224,14 @@ def explore_rmsprop(
         outside.set_text(outside_text(ax_path, traj.path))
         dist = _log_curve(traj.distances(), _DIST_YLIM, steps)
         dist_line.set_data(dist[:, 0], dist[:, 1])
+        below = traj.distances().min() < _DIST_YLIM[0]  # drawn along the bottom edge
+        floor_note.set_text(f"{_power_of_ten(_DIST_YLIM[0])} 未満は下端に描いています" if below else "")
         ratios = step_ratios(traj, eta)
         if len(ratios):
             curve = _log_curve(ratios, _RATIO_YLIM, steps, first=1)
             ratio_line.set_data(curve[:, 0], curve[:, 1])
-            ratio_text.set_text(f"1 歩目 {ratios[0]:.3g} η、最後 {ratios[-1]:.3g} η")
+            floor = f"（{_power_of_ten(_RATIO_YLIM[0])} 未満は下端）" if ratios.min() < _RATIO_YLIM[0] else ""
+            ratio_text.set_text(f"1 歩目 {number_text(ratios[0])} η、最後 {number_text(ratios[-1])} η{floor}")
         else:
             ratio_line.set_data([], [])
             ratio_text.set_text("")
@@ -236,6 +245,6 @@ def explore_rmsprop(
         fig,
         sliders,
         update,
-        [rms_line, label, result, outside, dist_line, ratio_line, ratio_text],
+        [rms_line, label, result, outside, dist_line, floor_note, ratio_line, ratio_text],
         title="減衰率 ρ と θ を変えたときの長い坂での RMSProp の軌跡・距離・歩幅",
     )
