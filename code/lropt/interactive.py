@@ -81,7 +81,11 @@ class Slider:
     value: float
     log: bool = False
     step: float | None = None
-    fmt: str = "{:.3g}"
+    fmt: str | Callable[[float], str] = "{:.3g}"
+
+    def text(self, value: float) -> str:
+        """``value`` as the page labels it: ``fmt.format(value)``, or ``fmt(value)`` when ``fmt`` is a function."""
+        return self.fmt(value) if callable(self.fmt) else self.fmt.format(value)
 
     def __post_init__(self) -> None:
         vals = tuple(check_real(f"{self.name} の値", v) for v in self.values)
@@ -166,7 +170,7 @@ class NearOneSlider(Slider):
         options = self.live_values()
         distance = [abs(math.log10((1 - v) / (1 - self.value))) for v in options]
         return widgets.SelectionSlider(
-            options=[(self.fmt.format(v), v) for v in options],
+            options=[(self.text(v), v) for v in options],
             value=options[int(np.argmin(distance))],
             description=self.label,
             style={"description_width": "initial"},
@@ -312,7 +316,7 @@ class Explorer:
         frames = self.frames()
         spec = {
             "sliders": [
-                {"label": s.label, "values": list(s.values), "labels": [s.fmt.format(v) for v in s.values]}
+                {"label": s.label, "values": list(s.values), "labels": [s.text(v) for v in s.values]}
                 for s in self.sliders
             ],
             "kinds": ["line" if isinstance(a, Line2D) else "text" for a in self.artists],
@@ -325,7 +329,7 @@ class Explorer:
             f'<label class="lropt-control"><span class="lropt-label">{html.escape(s.label)}</span>'
             f'<input type="range" min="0" max="{len(s.values) - 1}" step="1" value="{s.initial_index}" '
             f'aria-label="{html.escape(s.label)}">'
-            f"<output>{html.escape(s.fmt.format(s.values[s.initial_index]))}</output></label>"
+            f"<output>{html.escape(s.text(s.values[s.initial_index]))}</output></label>"
             for s in self.sliders
         )
         display_w = int(round(self.figure.get_figwidth() * DISPLAY_DPI))

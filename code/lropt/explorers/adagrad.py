@@ -54,6 +54,10 @@ def effective_rates(
     return learning_rate / (np.sqrt(h) + theta)
 
 
+def _theta_text(value: float) -> str:
+    return number_text(value, 2)  # 10⁻⁸, 3.2×10⁻⁸ as the prose writes θ
+
+
 def explore_adagrad(
     surface: Surface | None = None,
     steps: int = 40,
@@ -130,7 +134,7 @@ def explore_adagrad(
         return f"θ = {number_text(theta, 2)}, η = {eta:.3g}: {traj.status}"
 
     sliders = [
-        Slider("theta", "θ（小さな定数）", theta_grid, value=theta, log=True, fmt="{:.2g}"),
+        Slider("theta", "θ（小さな定数）", theta_grid, value=theta, log=True, fmt=_theta_text),
         Slider("eta", "η（学習率）", eta_grid, value=eta, step=0.05, fmt="{:.2f}"),
     ]
     return Explorer(

@@ -123,6 +123,10 @@ def _log_curve(values: np.ndarray, ylim: tuple[float, float], steps: int, first:
     return np.column_stack([curve[:, 0], 10.0 ** curve[:, 1]])
 
 
+def _theta_text(value: float) -> str:
+    return number_text(value, 2)  # 10⁻⁸, 3.2×10⁻⁸ as the prose writes θ
+
+
 def explore_rmsprop(
     surface: Surface | None = None,
     steps: int = 100,
@@ -239,7 +243,7 @@ def explore_rmsprop(
 
     sliders = [
         NearOneSlider("rho", "ρ（減衰率）", rho_grid, value=rho, fmt="{:.4g}"),
-        Slider("theta", "θ（小さな定数）", theta_grid, value=theta, log=True, fmt="{:.2g}"),
+        Slider("theta", "θ（小さな定数）", theta_grid, value=theta, log=True, fmt=_theta_text),
     ]
     return Explorer(
         fig,
