@@ -21,8 +21,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
+# --all: Sphinx only re-reads changed pages, so without it a change in code/lropt left stale outputs
 book: $(STAMP)
-	$(JB) build . --builder html
+	$(JB) build . --builder html --all
 	@echo "本が完成しました / book built: $(CURDIR)/_build/html/index.html"
 
 test: lint unit nbval build-strict site repro
