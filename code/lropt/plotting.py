@@ -41,6 +41,7 @@ __all__ = [
     "status_text",
     "set_status",
     "number_text",
+    "power_of_ten",
     "outside_text",
 ]
 
@@ -276,6 +277,11 @@ def set_status(text: Text, trajectory: Trajectory, prefix: str = "") -> None:
 _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
+def power_of_ten(exponent: int) -> str:
+    """10⁻⁴ for ``exponent`` −4: a power of ten with superscript digits, as on a log axis."""
+    return "10" + str(int(exponent)).translate(_SUPERSCRIPTS)
+
+
 def number_text(value: float, digits: int = 3) -> str:
     """``value`` to ``digits`` significant digits as the book writes numbers: 10⁻⁸, 3.2×10⁻⁸, −13.8.
 
@@ -285,7 +291,7 @@ def number_text(value: float, digits: int = 3) -> str:
     text = f"{value:.{digits}g}"
     if "e" in text and math.isfinite(value):
         mantissa, exponent = text.split("e")
-        power = "10" + str(int(exponent)).translate(_SUPERSCRIPTS)
+        power = power_of_ten(int(exponent))
         sign = "-" if mantissa.startswith("-") else ""
         mantissa = mantissa.lstrip("-")
         text = sign + (power if mantissa == "1" else f"{mantissa}×{power}")

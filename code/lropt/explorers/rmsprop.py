@@ -30,6 +30,7 @@ from ..plotting import (
     number_text,
     outside_text,
     path_line,
+    power_of_ten,
     status_text,
 )
 from ..surfaces import Plateau, Surface
@@ -108,11 +109,6 @@ def _result(name: str, trajectory: Trajectory) -> str:
     if k is not None:
         return f"{name}: {k} ステップで収束"
     return f"{name}: 未収束（最後の距離 {trajectory.distances()[-1]:.3g}）"
-
-
-def _power_of_ten(value: float) -> str:
-    """10⁻⁴ for 1e-4 (an axis limit written as on the axis)."""
-    return "10" + str(round(math.log10(value))).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 def _log_curve(values: np.ndarray, ylim: tuple[float, float], steps: int, first: int = 0) -> np.ndarray:
@@ -229,12 +225,18 @@ def explore_rmsprop(
         dist = _log_curve(traj.distances(), _DIST_YLIM, steps)
         dist_line.set_data(dist[:, 0], dist[:, 1])
         below = traj.distances().min() < _DIST_YLIM[0]  # drawn along the bottom edge
-        floor_note.set_text(f"{_power_of_ten(_DIST_YLIM[0])} 未満は下端に描いています" if below else "")
+        floor_note.set_text(
+            f"{power_of_ten(round(math.log10(_DIST_YLIM[0])))} 未満は下端に描いています" if below else ""
+        )
         ratios = step_ratios(traj, eta)
         if len(ratios):
             curve = _log_curve(ratios, _RATIO_YLIM, steps, first=1)
             ratio_line.set_data(curve[:, 0], curve[:, 1])
-            floor = f"（{_power_of_ten(_RATIO_YLIM[0])} 未満は下端）" if ratios.min() < _RATIO_YLIM[0] else ""
+            floor = (
+                f"（{power_of_ten(round(math.log10(_RATIO_YLIM[0])))} 未満は下端）"
+                if ratios.min() < _RATIO_YLIM[0]
+                else ""
+            )
             ratio_text.set_text(f"1 歩目 {number_text(ratios[0])} η、最後 {number_text(ratios[-1])} η{floor}")
         else:
             ratio_line.set_data([], [])
