@@ -110,14 +110,18 @@ def explore_adagrad(
     cap_label = status_text(ax_rate, x=0.97, y=0.84, ha="right", fontsize=10)
 
     optimizer = AdaGrad(learning_rate=eta_grid[0], theta=theta_grid[0])
-    ghost_optimizer = AdaGrad(learning_rate=eta_grid[0], theta=theta_zero)
+    ghost_runs: dict[float, Trajectory] = {}  # the faint θ → 0 path depends on η only
+
+    def ghost_run(value: float) -> Trajectory:
+        if value not in ghost_runs:
+            ghost_runs[value] = run(AdaGrad(learning_rate=value, theta=theta_zero), surface, steps=steps)
+        return ghost_runs[value]
 
     def update(theta: float, eta: float) -> str:
         optimizer.learning_rate = eta
         optimizer.theta = theta
         traj = run(optimizer, surface, steps=steps)
-        ghost_optimizer.learning_rate = eta
-        set_path(ghost, run(ghost_optimizer, surface, steps=steps))
+        set_path(ghost, ghost_run(eta))
         set_path(line, traj)
         rates = effective_rates(traj, surface, eta, theta)
         t = np.arange(1, len(rates) + 1)
