@@ -375,7 +375,7 @@ def _clip_segment(p: np.ndarray, q: np.ndarray, lo: np.ndarray, hi: np.ndarray) 
     return t0, t1
 
 
-def _line_path(line: Line2D, height: float, width: float | None = None) -> str:
+def _line_path(line: Line2D, height: float, width: float) -> str:
     """SVG path data (pixel coordinates, y down) of a line's points; non-finite points break the path.
 
     Points far outside the figure (a diverging run) are replaced by the points where their segments leave
@@ -388,7 +388,7 @@ def _line_path(line: Line2D, height: float, width: float | None = None) -> str:
     with np.errstate(invalid="ignore", over="ignore"):
         pix = line.get_transform().transform(xy)
     ok = np.all(np.isfinite(pix), axis=1)
-    span = np.array([width if width is not None else height, height])
+    span = np.array([width, height])
     lo, hi = -span, 2 * span
     inside = ok & np.all((pix >= lo) & (pix <= hi), axis=1)
     parts: list[str] = []

@@ -22,8 +22,9 @@ Each class writes those lines once more in its method ``_step(p, g, h)``, where 
 are matching pieces ("blocks") of ``params[key]``, ``grad[key]`` and the state array; the line above
 reads ``h += g * g``. ``update`` checks its arguments and then runs ``_step`` on every block, in place.
 A block is 128 KiB (256 KiB when threads share the work), so the temporary arrays NumPy makes for
-``g * g`` stay in the CPU cache instead of travelling to main memory and back, and an array of a million numbers or more is cut into one run of
-blocks per CPU core, run side by side (NumPy releases the GIL while it computes). Every operation acts
+``g * g`` stay in the CPU cache instead of travelling to main memory and back, and an array of a million
+numbers or more is cut into one run of blocks per CPU core, run side by side (NumPy releases the GIL
+while it computes). Every operation acts
 element by element, so the numbers are bit for bit those of the literal lines, however the blocks are
 cut (Adam's up to round-off: it folds 1/(1-β₁ᵗ) into η); only the speed differs (``make bench``).
 
@@ -66,8 +67,8 @@ the blocks are shared between threads.
 
 Measured (``make bench``'s fresh-process line, 2-core VM): NumPy's temporaries for a block of 256 KiB
 sit above glibc's default ``malloc`` threshold for fresh memory (128 KiB), so in a process that has not yet
-freed a larger array every temporary was mapped and unmapped again — AdaGrad at 10⁶ numbers took 4.1 ms a step instead of 2.0 ms. At
-128 KiB that cliff is gone; with threads, 256 KiB blocks were faster (fewer NumPy calls competing for the
+freed a larger array every temporary was mapped and unmapped again — AdaGrad at 10⁶ numbers took 4.1 ms a
+step instead of 2.0 ms. At 128 KiB that cliff is gone; with threads, 256 KiB blocks were faster (fewer NumPy calls competing for the
 GIL) and showed no cliff."""
 
 _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))

@@ -43,6 +43,8 @@ __all__ = [
     "number_text",
     "power_of_ten",
     "outside_text",
+    "outside_notes",
+    "theta_text",
 ]
 
 JAPANESE_FONT = "IPAexGothic"
@@ -313,3 +315,15 @@ def outside_text(ax: Axes, path: np.ndarray, who: str = "") -> str:
         return ""
     far = points[k]
     return f"{who}枠の外まで飛び出します（最も外の点 ({number_text(far[0])}, {number_text(far[1])})）"
+
+
+def outside_notes(ax: Axes, runs: list[tuple[str, Trajectory]]) -> str:
+    """:func:`outside_text` for each ``(who, trajectory)`` that did not diverge (「発散」 is labelled already),
+    one per line: a run that leaves the window without diverging would otherwise vanish silently."""
+    notes = (outside_text(ax, traj.path, who) for who, traj in runs if not traj.diverged)
+    return "\n".join(note for note in notes if note)
+
+
+def theta_text(value: float) -> str:
+    """θ as the prose writes it on a slider: 10⁻⁸, 3.2×10⁻⁸ (two significant digits)."""
+    return number_text(value, 2)

@@ -17,6 +17,7 @@ from ..plotting import (
     path_line,
     set_path,
     status_text,
+    theta_text,
 )
 from ..surfaces import Surface, ZeroTsuku
 from ..trajectory import Trajectory, run
@@ -52,10 +53,6 @@ def effective_rates(
     grads = np.asarray(surface.grad(points.T), dtype=float).reshape(surface.dim, -1).T
     h = initial_h + np.cumsum(grads * grads, axis=0)
     return learning_rate / (np.sqrt(h) + theta)
-
-
-def _theta_text(value: float) -> str:
-    return number_text(value, 2)  # 10⁻⁸, 3.2×10⁻⁸ as the prose writes θ
 
 
 def explore_adagrad(
@@ -129,16 +126,15 @@ def explore_adagrad(
         rate_y.set_data(t, rates[:, 1])
         ceiling = eta / theta
         cap.set_data([0, steps], [ceiling, ceiling])
-        outside = (
-            "（枠の外）" if ceiling >= _RATE_YLIM[1] else ""
-        )  # at the top edge the line hides in the frame
+        # at the top edge the line hides in the frame, so that counts as outside too
+        outside = "（枠の外）" if ceiling >= _RATE_YLIM[1] else ""
         cap_label.set_text(f"η/θ = {number_text(ceiling)}{outside}")
-        label.set_text(f"θ = {number_text(theta, 2)}, η = {eta:.3g}")
+        label.set_text(f"θ = {theta_text(theta)}, η = {eta:.3g}")
         diverged.set_text(DIVERGED_LABEL if traj.diverged else "")
-        return f"θ = {number_text(theta, 2)}, η = {eta:.3g}: {traj.status}"
+        return f"θ = {theta_text(theta)}, η = {eta:.3g}: {traj.status}"
 
     sliders = [
-        Slider("theta", "θ（小さな定数）", theta_grid, value=theta, log=True, fmt=_theta_text),
+        Slider("theta", "θ（小さな定数）", theta_grid, value=theta, log=True, fmt=theta_text),
         Slider("eta", "η（学習率）", eta_grid, value=eta, step=0.05, fmt="{:.2f}"),
     ]
     return Explorer(

@@ -24,7 +24,7 @@ from ..plotting import (
     draw_surface,
     method_style,
     new_figure,
-    outside_text,
+    outside_notes,
     path_line,
     status_text,
 )
@@ -160,12 +160,7 @@ def explore_adam(
         biggest = float(ratios.max()) if len(ratios) else 0.0
         ratio_text.set_text(f"最大 {biggest:.2f} η")
         label.set_text(f"β₁ = {beta1:.3g}, β₂ = {beta2:.5g}, η = {eta:.3g}")
-        notes = [
-            outside_text(ax_path, t.path, who)
-            for who, t in (("Adam が", traj), ("SGD が", plain))
-            if not t.diverged
-        ]
-        outside.set_text("\n".join(n for n in notes if n))
+        outside.set_text(outside_notes(ax_path, [("Adam が", traj), ("SGD が", plain)]))
         return f"{_result('Adam', traj)}（最大の一歩 {biggest:.2f} η）／{_result('SGD', plain)}"
 
     sliders = [

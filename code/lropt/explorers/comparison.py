@@ -28,7 +28,7 @@ from ..plotting import (
     draw_surface,
     method_style,
     new_figure,
-    outside_text,
+    outside_notes,
     path_line,
     set_path,
 )
@@ -351,7 +351,7 @@ def explore_comparison(
             traj = run(make_optimizer(m, eta), surface, steps=steps, tolerance=tolerance)
             set_path(lines[m], traj)
             text, color = _verdict_line(traj)
-            away = "・枠の外" if not traj.diverged and outside_text(ax, traj.path) else ""
+            away = "・枠の外" if outside_notes(ax, [("", traj)]) else ""
             labels[m].set_text(f"{method_style(m)['label']} η = {eta:.3g}: {text}{away}")
             labels[m].set_color(color if color != "black" else method_style(m)["color"])
             word = verdict(traj)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..interactive import Explorer, Slider, linear_grid
 from ..optimizers import SGD
-from ..plotting import draw_surface, new_figure, outside_text, path_line, set_path, status_text
+from ..plotting import draw_surface, new_figure, outside_notes, path_line, set_path, status_text
 from ..surfaces import Surface, ZeroTsuku
 from ..trajectory import run
 
@@ -63,9 +63,7 @@ def explore_learning_rate(
         set_path(line, traj)
         gap.set_data(np.arange(traj.steps + 1), _gap_curve(traj.values, surface.minimum_value))
         label.set_text(f"η = {eta:.3g}")
-        outside.set_text(
-            "" if traj.diverged else outside_text(ax_path, traj.path)
-        )  # 発散 is labelled already
+        outside.set_text(outside_notes(ax_path, [("", traj)]))
         gap_label.set_text("発散" if traj.diverged else "")
         gap_label.set_color("#C00000")
         hint = ""

@@ -11,7 +11,7 @@ from ..plotting import (
     DIVERGED_LABEL,
     draw_surface,
     new_figure,
-    outside_text,
+    outside_notes,
     path_line,
     set_path,
     status_text,
@@ -101,13 +101,7 @@ def explore_momentum(
         draw(mom_line, mom_result, "モメンタム", traj)
         draw(sgd_line, sgd_result, "SGD", plain)
         label.set_text(f"μ = {mu:.3g}, η = {eta:.3g}" + ("（SGD と同じ）" if mu == 0 else ""))
-        # a run that leaves the window without diverging would vanish silently (発散 is labelled already)
-        notes = [
-            outside_text(ax, t.path, who)
-            for who, t in (("モメンタムが", traj), ("SGD が", plain))
-            if not t.diverged
-        ]
-        outside.set_text("\n".join(n for n in notes if n))
+        outside.set_text(outside_notes(ax, [("モメンタムが", traj), ("SGD が", plain)]))
         return f"μ = {mu:.3g}, η = {eta:.3g} — モメンタム: {traj.status}／SGD: {plain.status}"
 
     sliders = [

@@ -32,6 +32,7 @@ from ..plotting import (
     path_line,
     power_of_ten,
     status_text,
+    theta_text,
 )
 from ..surfaces import Plateau, Surface
 from ..trajectory import Trajectory, run, step_ratios
@@ -58,6 +59,9 @@ LEARNING_RATE: float = 0.5
 _RED = "#C00000"
 _DIST_YLIM = (1e-4, 50.0)
 _RATIO_YLIM = (1e-2, 50.0)
+# what the panels say when a curve runs along their bottom edge
+_DIST_FLOOR_NOTE = f"{power_of_ten(round(math.log10(_DIST_YLIM[0])))} 未満は下端に描いています"
+_RATIO_FLOOR_NOTE = f"（{power_of_ten(round(math.log10(_RATIO_YLIM[0])))} 未満は下端）"
 
 
 def cycle_amplitude(learning_rate: float, theta: float, curvature: float) -> float:
@@ -117,10 +121,6 @@ def _log_curve(values: np.ndarray, ylim: tuple[float, float], steps: int, first:
     logs = np.log10(np.clip(values, *ylim))
     curve = simplify_curve(np.column_stack([t, logs]), (steps, math.log10(ylim[1] / ylim[0])))
     return np.column_stack([curve[:, 0], 10.0 ** curve[:, 1]])
-
-
-def _theta_text(value: float) -> str:
-    return number_text(value, 2)  # 10⁻⁸, 3.2×10⁻⁸ as the prose writes θ
 
 
 def explore_rmsprop(
@@ -218,34 +218,28 @@ def explore_rmsprop(
         traj = run(optimizer, surface, steps=steps)
         pts = thin_path(traj.path, scale)
         rms_line.set_data(pts[:, 0], pts[:, 1])
-        label.set_text(f"ρ = {rho:.4g}, θ = {number_text(theta, 2)}")
+        label.set_text(f"ρ = {rho:.4g}, θ = {theta_text(theta)}")
         result.set_text(_result("RMSProp", traj))
         result.set_color(_RED if traj.diverged else "black")
         outside.set_text(outside_text(ax_path, traj.path))
         dist = _log_curve(traj.distances(), _DIST_YLIM, steps)
         dist_line.set_data(dist[:, 0], dist[:, 1])
         below = traj.distances().min() < _DIST_YLIM[0]  # drawn along the bottom edge
-        floor_note.set_text(
-            f"{power_of_ten(round(math.log10(_DIST_YLIM[0])))} 未満は下端に描いています" if below else ""
-        )
+        floor_note.set_text(_DIST_FLOOR_NOTE if below else "")
         ratios = step_ratios(traj, eta)
         if len(ratios):
             curve = _log_curve(ratios, _RATIO_YLIM, steps, first=1)
             ratio_line.set_data(curve[:, 0], curve[:, 1])
-            floor = (
-                f"（{power_of_ten(round(math.log10(_RATIO_YLIM[0])))} 未満は下端）"
-                if ratios.min() < _RATIO_YLIM[0]
-                else ""
-            )
+            floor = _RATIO_FLOOR_NOTE if ratios.min() < _RATIO_YLIM[0] else ""
             ratio_text.set_text(f"1 歩目 {number_text(ratios[0])} η、最後 {number_text(ratios[-1])} η{floor}")
         else:
             ratio_line.set_data([], [])
             ratio_text.set_text("")
-        return f"ρ = {rho:.4g}, θ = {number_text(theta, 2)}（η = {eta:g}）— {traj.status}"
+        return f"ρ = {rho:.4g}, θ = {theta_text(theta)}（η = {eta:g}）— {traj.status}"
 
     sliders = [
         NearOneSlider("rho", "ρ（減衰率）", rho_grid, value=rho, fmt="{:.4g}"),
-        Slider("theta", "θ（小さな定数）", theta_grid, value=theta, log=True, fmt=_theta_text),
+        Slider("theta", "θ（小さな定数）", theta_grid, value=theta, log=True, fmt=theta_text),
     ]
     return Explorer(
         fig,
