@@ -20,6 +20,54 @@ def _open(page, site_url, path):
         page.evaluate("() => MathJax.startup.promise.then(() => true)")
 
 
+# Elements a reader cannot see whole: sticking out of the screen, or out of a box that cuts its content
+# off (overflow hidden, e.g. an admonition). Inside a box the reader can scroll sideways (code, tables,
+# display math) wider content is fine.
+_CUT_OFF = """() => {
+  const screen = {left: 0, right: document.documentElement.clientWidth};
+  const sticksOut = (r, box) => r.right > box.right + 0.5 || r.left < box.left - 0.5;
+  const cutOff = el => {
+    const r = el.getBoundingClientRect();
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const overflow = getComputedStyle(p).overflowX;
+      if (overflow === "auto" || overflow === "scroll") return false;
+      if ((overflow === "hidden" || overflow === "clip") && sticksOut(r, p.getBoundingClientRect())) return true;
+    }
+    return sticksOut(r, screen);
+  };
+  const kinds = ["mjx-container", "img", "svg", "p", "li", "h1", "h2", "h3", "input", "button", ".lropt-explorer",
+                 ".lropt-q"];
+  return [...document.querySelectorAll(kinds.map(k => "article.bd-article " + k).join(", "))]
+    .filter(el => !el.closest("mjx-assistive-mml") && el.getClientRects().length)
+    .filter(el => el.getBoundingClientRect().width > 0 && cutOff(el))
+    .map(el => `${el.tagName.toLowerCase()} ${Math.round(el.getBoundingClientRect().width)} px: `
+                + (el.textContent || el.getAttribute("src") || "").trim().slice(0, 50));
+}"""
+
+
+# 禁則処理: closing punctuation right after an inline formula must not begin a line, nor opening punctuation
+# right before one end a line (browsers may break on either side of a formula; _ext/lropt_site.py prevents it)
+_BAD_LINE_BREAKS = r"""() => {
+  const bad = [];
+  const charBox = (node, at) => { const r = document.createRange(); r.setStart(node, at); r.setEnd(node, at + 1);
+                                  return r.getBoundingClientRect(); };
+  for (const math of document.querySelectorAll("article.bd-article span.math")) {
+    const box = math.getBoundingClientRect();
+    const next = math.nextSibling;
+    if (next && next.nodeType === 3 && /^[、。，．）」』：；！？]/.test(next.textContent)) {
+      const c = charBox(next, 0);
+      if (c.width && c.top >= box.bottom - 2) bad.push(`line starts with ${next.textContent[0]} after ${math.textContent}`);
+    }
+    const prev = math.previousSibling;
+    if (prev && prev.nodeType === 3 && /[（「『]$/.test(prev.textContent)) {
+      const c = charBox(prev, prev.textContent.length - 1);
+      if (c.width && c.bottom <= box.top + 2) bad.push(`line ends with ${prev.textContent.slice(-1)} before ${math.textContent}`);
+    }
+  }
+  return bad;
+}"""
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_page_is_self_contained_and_readable(page, site_url, path):
     _open(page, site_url, path)
@@ -40,8 +88,31 @@ def test_page_is_self_contained_and_readable(page, site_url, path):
         "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))"
     )
     assert broken == [], f"images not loaded: {broken}"
+    cut = page.evaluate(_CUT_OFF)
+    assert cut == [], f"cut off at the right edge on {path}: {cut}"
+    breaks = page.evaluate(_BAD_LINE_BREAKS)
+    assert breaks == [], f"line breaks against 禁則 on {path}: {breaks}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / (path.replace("/", "_").replace(".html", ".png"))), full_page=True)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_fits_a_phone_screen(guarded_page, site_url, path):
+    """At 360 px (a small phone) nothing is cut off at the right edge, answers opened: an inline formula
+    cannot wrap, so a long one must be split; wide tables, code and display math scroll in their own box."""
+    page = guarded_page(site_url, width=360)
+    _open(page, site_url, path)
+    for button in page.locator("article.bd-article button.toggle-button").all():
+        button.click()  # open every answer (dropdown), as a reader checking the answers would
+    cut = page.evaluate(_CUT_OFF)
+    assert cut == [], f"cut off at the right edge of a 360 px screen on {path}: {cut}"
+    breaks = page.evaluate(_BAD_LINE_BREAKS)
+    assert breaks == [], f"line breaks against 禁則 on a 360 px screen on {path}: {breaks}"
+    assert page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    (SHOTS / "phone").mkdir(parents=True, exist_ok=True)
+    page.screenshot(
+        path=str(SHOTS / "phone" / (path.replace("/", "_").replace(".html", ".png"))), full_page=True
+    )
 
 
 def _explorers(page):
