@@ -597,7 +597,8 @@ def _script_safe(payload: str) -> str:
 
 _STYLE = (
     "<style>"
-    ".lropt-explorer{margin:1em 0;font-family:inherit}"
+    # the theme keeps outputs light in dark mode; native controls must match (no dark slider on a light panel)
+    ".lropt-explorer{margin:1em 0;font-family:inherit;color-scheme:light}"
     ".lropt-controls{display:flex;flex-direction:column;gap:.25em;margin-bottom:.4em}"
     ".lropt-control{display:flex;align-items:center;gap:.6em;flex-wrap:wrap}"
     ".lropt-label{min-width:9em}"

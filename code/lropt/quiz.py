@@ -451,7 +451,9 @@ class Quiz:
             )
         safe = payload.replace("</", "<\\/")
         return (
-            f'<div class="lropt-quiz" id="{uid}">{"".join(blocks)}'
+            # color-scheme: the theme keeps outputs light in dark mode, and dark native radio buttons on that
+            # light panel looked checked when they were not
+            f'<div class="lropt-quiz" id="{uid}" style="color-scheme:light">{"".join(blocks)}'
             f'<script type="application/json" class="lropt-quiz-data">{safe}</script>'
             f"<script>{_SCRIPT.replace('__UID__', uid)}</script></div>"
         )

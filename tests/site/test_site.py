@@ -269,3 +269,21 @@ def test_every_page_has_a_favicon_that_exists():
         link = re.search(r'<link rel="icon" href="([^"]+)"', html)
         assert link, f"no favicon link on {path}"
         assert ((SITE / path).parent / link.group(1)).resolve().is_file(), link.group(1)
+
+
+@pytest.mark.parametrize("path", ["chapters/04_rmsprop.html", "chapters/07_quiz.html"])
+def test_sliders_and_quizzes_stay_light_in_dark_mode(page, site_url, path):
+    """In dark mode the theme keeps outputs on a light panel; the native sliders and radio buttons must be drawn
+    light too (dark unchecked radio buttons on that panel looked checked)."""
+    page.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+    _open(page, site_url, path)
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    assert page.evaluate("() => getComputedStyle(document.documentElement).colorScheme").startswith("dark")
+    schemes = page.evaluate(
+        """() => [...document.querySelectorAll(".lropt-explorer input, .lropt-quiz input, .lropt-quiz button")]
+                 .map(el => getComputedStyle(el).colorScheme)"""
+    )
+    assert schemes and set(schemes) == {"light"}, set(schemes)
+    page.locator(".lropt-explorer, .lropt-q").first.screenshot(
+        path=str(SHOTS / f"dark_{path.split('/')[-1].replace('.html', '.png')}")
+    )
