@@ -15,6 +15,9 @@
   (Pillow's octree quantiser, no dithering): line plots and contour maps use few colours, so the pictures look
   the same at a fifth of the bytes. The notebooks keep the original images.
 * Japanese search finds compound words (学習率, 勾配降下法): see ``_japanese_search_language``.
+* Figures get alt text: lropt.plotting writes a description of each inline figure (its titles) into the PNG;
+  myst-nb would otherwise give the image its file name, which a screen reader reads out as a hash. See
+  ``_describe_figures``.
 * Japanese line breaking (禁則処理) around inline formulas: browsers may break a line on either side of a
   formula, even before 「、」 or after 「（」, so a line could start with 、 or ） (seen in every chapter, at
   phone and desktop widths). Each inline formula is kept on one line with the punctuation that touches it:
@@ -228,7 +231,26 @@ def _keep_punctuation_with_math(app: Sphinx, doctree: Any, docname: str) -> None
         parent.insert(index, group)
 
 
+def _describe_figures(app: Sphinx, doctree: Any, docname: str) -> None:
+    """Set the ``alt`` of every notebook figure without one to the PNG's ``Description`` text chunk."""
+    from docutils import nodes
+    from PIL import Image
+
+    for image in doctree.findall(nodes.image):
+        if image.get("alt"):
+            continue
+        source = image.get("candidates", {}).get("*") or image["uri"]
+        path = Path(app.srcdir) / source
+        if path.suffix != ".png" or not path.is_file():
+            continue
+        with Image.open(path) as png:
+            description = png.text.get("Description") if hasattr(png, "text") else None
+        if description:
+            image["alt"] = description
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("doctree-resolved", _describe_figures)
     app.connect("doctree-resolved", _keep_punctuation_with_math)
     app.add_css_file("lropt.css")
     app.connect("html-page-context", _clean_scripts, priority=900)

@@ -30,6 +30,30 @@ def test_inline_figures_skip_the_tight_bbox_pre_draw():
     png = next(o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {}))
     image = Image.open(io.BytesIO(base64.b64decode(png)))
     assert image.size == (400, 300)  # the whole 4 × 3 in figure at 100 dpi: not cropped, labels inside
+    # the page's alt text (_ext/lropt_site.py reads it): a panel without a title is told by its axis labels
+    assert image.text["Description"] == "図: 横軸 ステップ t"
+
+
+def test_figure_description_names_the_titles_for_the_alt_text():
+    import matplotlib.pyplot as plt
+
+    from lropt.plotting import figure_description
+
+    fig, axes = plt.subplots(1, 3, figsize=(6, 2))
+    fig.suptitle("学習率の比較")
+    axes[0].set_title("ゼロつくの楕円 $f = x^2/20 + y^2$")
+    axes[1].set_title(r"上限 $R_t$ と $\eta_{\mathrm{max}}\,\theta$")
+    axes[2].set_xlabel("ステップ $t$")
+    axes[2].set_ylabel("損失")
+    fig.colorbar(axes[0].contourf([[0, 1], [2, 3]]))  # a colorbar is not a panel of its own
+    assert figure_description(fig) == (
+        "図（3 つのグラフ）: 学習率の比較／ゼロつくの楕円 f = x^2/20 + y^2／上限 R_t と η_max θ"
+        "／横軸 ステップ t、縦軸 損失"
+    )
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    assert figure_description(fig) == "図"  # nothing to tell: no empty list
+    plt.close(fig)
 
 
 def test_cached_font_heights_draw_the_same_pixels():

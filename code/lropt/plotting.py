@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from typing import Any
 
 import matplotlib
@@ -45,6 +46,7 @@ __all__ = [
     "outside_text",
     "outside_notes",
     "theta_text",
+    "figure_description",
 ]
 
 JAPANESE_FONT = "IPAexGothic"
@@ -130,7 +132,63 @@ def _one_draw_per_inline_figure() -> None:
     if kwargs.get("bbox_inches") == "tight":
         kwargs["bbox_inches"] = None
     kwargs.setdefault("pil_kwargs", {"compress_level": 1})
-    config.print_figure_kwargs = kwargs
+    config.print_figure_kwargs = kwargs  # IPython registers its PNG formatter again with these
+    _describe_inline_pngs(shell, kwargs)
+
+
+def _describe_inline_pngs(shell: Any, kwargs: dict[str, Any]) -> None:
+    """Write :func:`figure_description` into every inline PNG (a ``Description`` text chunk).
+
+    The book's HTML pages use it as the image's ``alt`` text (``_ext/lropt_site.py``); without it myst-nb
+    gives each figure its file name, which a screen reader reads out as a long hash.
+    """
+    from IPython.core.pylabtools import print_figure
+
+    def png(fig: Figure) -> Any:
+        return print_figure(
+            fig, "png", base64=True, metadata={"Description": figure_description(fig)}, **kwargs
+        )
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, png)
+
+
+_TEX_SYMBOLS = {
+    r"\eta": "η", r"\mu": "μ", r"\rho": "ρ", r"\theta": "θ", r"\beta": "β", r"\alpha": "α",
+    r"\lambda": "λ", r"\nabla": "∇", r"\sqrt": "√", r"\infty": "∞", r"\leq": "≤", r"\geq": "≥",
+    r"\times": "×", r"\cdot": "·",
+}  # fmt: skip
+
+
+def _plain(text: str) -> str:
+    """A title as a screen reader should hear it: mathtext ``$R_t$`` becomes ``R_t``, ``\\eta`` becomes η."""
+    text = text.replace("$", "")
+    for tex, char in _TEX_SYMBOLS.items():
+        text = re.sub(re.escape(tex) + r"(?![A-Za-z])", char, text)
+    text = re.sub(r"\\[,;:! ]", " ", text)  # spacing commands
+    text = re.sub(r"\\[A-Za-z]+ ?", "", text)  # other commands (\\mathrm, \\,) go; their argument stays
+    return " ".join(text.replace("{", "").replace("}", "").replace("\\", "").split())
+
+
+def figure_description(fig: Figure) -> str:
+    """A short Japanese description of ``fig`` for readers who cannot see it (the ``alt`` text of the page).
+
+    The figure's title and each visible panel's title; a panel without a title is described by its axis
+    labels. For example 「図（2 つのグラフ）: ゼロつくの楕円 f = x²/20 + y²／最小値との差」.
+    """
+    axes = [ax for ax in fig.axes if ax.get_visible() and not hasattr(ax, "_colorbar")]
+    panels = []
+    for ax in axes:
+        title = " ".join(t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t)
+        if not title and ax.axison:
+            labels = [("横軸", ax.get_xlabel()), ("縦軸", ax.get_ylabel())]
+            title = "、".join(f"{name} {label}" for name, label in labels if label)
+        if title:
+            panels.append(_plain(title))
+    suptitle = fig.get_suptitle()
+    count = sum(1 for ax in axes if ax.axison)
+    head = f"図（{count} つのグラフ）" if count > 1 else "図"
+    body = "／".join(([_plain(suptitle)] if suptitle else []) + panels)
+    return f"{head}: {body}" if body else head
 
 
 _one_draw_per_inline_figure()

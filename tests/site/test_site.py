@@ -88,6 +88,10 @@ def test_page_is_self_contained_and_readable(page, site_url, path):
         "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 80))"
     )
     assert broken == [], f"images not loaded: {broken}"
+    # alt text for readers who cannot see the figure (a screen reader read the file name, a hash, before)
+    alts = page.evaluate("() => [...document.querySelectorAll('article.bd-article img')].map(i => i.alt)")
+    unnamed = [a for a in alts if not a.strip() or re.search(r"\.(png|svg|jpe?g)$|_images/", a)]
+    assert unnamed == [], f"{len(unnamed)} of {len(alts)} images on {path} have no alt text: {unnamed[:3]}"
     cut = page.evaluate(_CUT_OFF)
     assert cut == [], f"cut off at the right edge on {path}: {cut}"
     breaks = page.evaluate(_BAD_LINE_BREAKS)
