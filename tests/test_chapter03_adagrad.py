@@ -261,8 +261,13 @@ def test_explorer_labels_divergence():
 def test_live_widget_covers_the_same_range(explorer):
     box = explorer.widget()
     theta, eta, image, status = box.children
-    assert theta.min == pytest.approx(-8) and theta.max == pytest.approx(0)
-    assert theta.value == pytest.approx(1e-7)
+    values = [v for _, v in theta.options]
+    assert values[0] == pytest.approx(1e-8) and values[-1] == pytest.approx(1)
+    assert set(THETA_GRID) <= set(values) and len(values) == 8 * 8 + 1  # eight positions a decade
+    assert theta.value == pytest.approx(1e-7) and theta.label == "10⁻⁷"
+    labels = [label for label, _ in theta.options]
+    assert labels[:5] == ["10⁻⁸", "1.3×10⁻⁸", "1.8×10⁻⁸", "2.4×10⁻⁸", "3.2×10⁻⁸"] and labels[-1] == "1"
+    assert not any("e" in label or "-" in label for label in labels)  # no 1e-08, no ASCII hyphen
     assert eta.min == pytest.approx(0.5) and eta.max == pytest.approx(3.0)
     before = image.value
     theta.value = 1.0

@@ -265,7 +265,9 @@ def test_live_widget_covers_the_same_range(explorer):
     box = explorer.widget()
     controls = box.children[:2]
     theta = controls[1]
-    assert theta.min == pytest.approx(-8) and theta.max == pytest.approx(0)
+    values = [v for _, v in theta.options]
+    assert values[0] == pytest.approx(1e-8) and values[-1] == pytest.approx(1)
+    assert theta.label == "10⁻⁷" and ("3.2×10⁻⁸", 3.16e-8) in theta.options
     image = box.children[2]
     before = image.value
     theta.value = 1.0

@@ -72,7 +72,9 @@ class Slider:
     """One slider: its keyword ``name`` in ``update``, its Japanese ``label`` and its grid of ``values``.
 
     The live ipywidgets slider covers ``[min(values), max(values)]`` continuously (in ``step`` increments; on a
-    log10 scale when ``log``); the static page offers exactly ``values``.
+    log10 scale when ``log``); a log slider whose ``fmt`` is a function (θ: 10⁻⁸, 3.2×10⁻⁸) has instead
+    eight positions per decade, each labelled by ``fmt`` (:meth:`live_values`). The static page offers
+    exactly ``values``.
     """
 
     name: str
@@ -114,9 +116,22 @@ class Slider:
             return int(np.argmin(np.abs(np.log(vals) - math.log(self.value))))
         return int(np.argmin(np.abs(vals - self.value)))
 
+    def live_values(self) -> tuple[float, ...]:
+        """Positions of the live slider when it is a ``SelectionSlider`` (a log slider whose ``fmt`` is a
+        function): eight per decade, rounded like :func:`log_grid`, together with ``values``."""
+        decades = math.log10(self.values[-1] / self.values[0])
+        grid = log_grid(self.values[0], self.values[-1], max(2, round(decades * 8) + 1))
+        return tuple(sorted(set(grid) | set(self.values)))
+
     def live_widget(self) -> Any:
         import ipywidgets as widgets
 
+        if self.log and callable(self.fmt):
+            # ipywidgets' readout is a d3 format string and cannot write 10⁻⁸: label every position with fmt,
+            # as the static page does
+            options = self.live_values()
+            distance = [abs(math.log(v / self.value)) for v in options]
+            return _selection_slider(self, options, int(np.argmin(distance)))
         common = {
             "description": self.label,
             "style": {"description_width": "initial"},
@@ -165,18 +180,24 @@ class NearOneSlider(Slider):
         return tuple(sorted(grid | set(self.values)))
 
     def live_widget(self) -> Any:
-        import ipywidgets as widgets
 
         options = self.live_values()
         distance = [abs(math.log10((1 - v) / (1 - self.value))) for v in options]
-        return widgets.SelectionSlider(
-            options=[(self.text(v), v) for v in options],
-            value=options[int(np.argmin(distance))],
-            description=self.label,
-            style={"description_width": "initial"},
-            layout=widgets.Layout(width="min(100%, 640px)"),
-            continuous_update=True,
-        )
+        return _selection_slider(self, options, int(np.argmin(distance)))
+
+
+def _selection_slider(slider: Slider, options: tuple[float, ...], initial: int) -> Any:
+    """An ipywidgets ``SelectionSlider`` over ``options``, each labelled ``slider.text(value)``."""
+    import ipywidgets as widgets
+
+    return widgets.SelectionSlider(
+        options=[(slider.text(v), v) for v in options],
+        value=options[initial],
+        description=slider.label,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="min(100%, 640px)"),
+        continuous_update=True,
+    )
 
 
 class Explorer:
