@@ -21,8 +21,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
-# --all: Sphinx only re-reads changed pages, so without it a change in code/lropt left stale outputs
+# --all: Sphinx only re-reads changed pages, so without it a change in code/lropt left stale outputs.
+# A fresh _build/html: Sphinx never deletes files, so the figures of earlier builds piled up in _images
 book: $(STAMP)
+	rm -rf _build/html
 	$(JB) build . --builder html --all
 	@echo "本が完成しました / book built: $(CURDIR)/_build/html/index.html"
 
