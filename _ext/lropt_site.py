@@ -18,6 +18,8 @@
 * Figures get alt text: lropt.plotting writes a description of each inline figure (its titles) into the PNG;
   myst-nb would otherwise give the image its file name, which a screen reader reads out as a hash. See
   ``_describe_figures``.
+* The whole book as one download (``lropt-book.zip`` next to index.html; the intro links to it): a reader of the
+  website gets the notebooks, the library and the Makefile to run ``make lab``. See ``_write_source_archive``.
 * Japanese line breaking (禁則処理) around inline formulas: browsers may break a line on either side of a
   formula, even before 「、」 or after 「（」, so a line could start with 、 or ） (seen in every chapter, at
   phone and desktop widths). Each inline formula is kept on one line with the punctuation that touches it:
@@ -249,7 +251,57 @@ def _describe_figures(app: Sphinx, doctree: Any, docname: str) -> None:
             image["alt"] = description
 
 
+ARCHIVE = "lropt-book.zip"
+_NOT_SHIPPED = {".git", ".venv", "_build", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache"}
+
+
+def _source_files(root: Path) -> list[Path]:
+    """The book's files: what git tracks, or, outside a git checkout (e.g. an unpacked archive), every file
+    except virtual environments, builds and caches."""
+    import subprocess
+
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True, timeout=30
+        ).stdout.decode()
+        files = [root / name for name in listed.split("\0") if name]
+        if not files:  # an unpacked copy inside somebody's other repository: nothing tracked here
+            raise FileNotFoundError(root)
+    except (OSError, subprocess.SubprocessError):
+        files = [
+            path
+            for path in root.rglob("*")
+            if path.is_file()
+            and not _NOT_SHIPPED.intersection(path.relative_to(root).parts)
+            and not any(part.endswith(".egg-info") for part in path.parts)
+        ]
+    return sorted(path for path in files if path.is_file())
+
+
+def _write_source_archive(app: Sphinx) -> None:
+    """Write ``lropt-book.zip`` (the book's sources under a folder ``lropt-book/``) into the HTML output.
+
+    Entries are sorted and dated 1980-01-01, so two builds of the same sources give the same bytes.
+    """
+    import zipfile
+
+    if app.builder.format != "html":
+        return
+    root = Path(app.srcdir)
+    out = Path(app.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out / ARCHIVE, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in _source_files(root):
+            info = zipfile.ZipInfo(
+                f"lropt-book/{path.relative_to(root).as_posix()}", date_time=(1980, 1, 1, 0, 0, 0)
+            )
+            info.external_attr = (0o755 if path.stat().st_mode & 0o111 else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("builder-inited", _write_source_archive)
     app.connect("doctree-resolved", _describe_figures)
     app.connect("doctree-resolved", _keep_punctuation_with_math)
     app.add_css_file("lropt.css")

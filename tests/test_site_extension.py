@@ -50,3 +50,50 @@ def test_two_formulas_share_the_punctuation_between_them():
     lropt_site._keep_punctuation_with_math(None, doc, "page")
     shape = [s for s in map(_shape, para.children) if s != ""]
     assert shape == [["$a$", "、"], ["$b$", "）"], ["（", "$c$"]]
+
+
+def test_source_archive_outside_git_skips_builds_and_caches(tmp_path):
+    for name in ("Makefile", "chapters/01.ipynb", "code/lropt/a.py", ".ci/run"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    (tmp_path / ".ci/run").chmod(0o755)
+    for name in (
+        ".venv/bin/python",
+        "_build/html/index.html",
+        "code/lropt/__pycache__/a.pyc",
+        "code/x.egg-info/P",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("not shipped")
+    files = [p.relative_to(tmp_path).as_posix() for p in lropt_site._source_files(tmp_path)]
+    assert files == [".ci/run", "Makefile", "chapters/01.ipynb", "code/lropt/a.py"]
+
+
+def test_source_archive_is_the_same_bytes_every_build(tmp_path):
+    import zipfile
+    from types import SimpleNamespace
+
+    source = tmp_path / "book"
+    (source / "code").mkdir(parents=True)
+    (source / "Makefile").write_text("book:\n")
+    (source / "code" / "m.py").write_text("x = 1\n")
+    archives = []
+    for k in range(2):
+        out = tmp_path / f"html{k}"
+        app = SimpleNamespace(builder=SimpleNamespace(format="html"), srcdir=str(source), outdir=str(out))
+        lropt_site._write_source_archive(app)
+        archives.append((out / lropt_site.ARCHIVE).read_bytes())
+    assert archives[0] == archives[1]
+    with zipfile.ZipFile(tmp_path / "html0" / lropt_site.ARCHIVE) as archive:
+        assert archive.namelist() == ["lropt-book/Makefile", "lropt-book/code/m.py"]
+        assert archive.read("lropt-book/code/m.py") == b"x = 1\n"
+
+
+def test_source_archive_of_an_untracked_copy_inside_another_repository(tmp_path):
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "book" / "chapters").mkdir(parents=True)
+    (tmp_path / "book" / "chapters" / "01.ipynb").write_text("{}")
+    files = [p.relative_to(tmp_path / "book").as_posix() for p in lropt_site._source_files(tmp_path / "book")]
+    assert files == ["chapters/01.ipynb"]

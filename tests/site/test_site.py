@@ -291,3 +291,20 @@ def test_sliders_and_quizzes_stay_light_in_dark_mode(page, site_url, path):
     page.locator(".lropt-explorer, .lropt-q").first.screenshot(
         path=str(SHOTS / f"dark_{path.split('/')[-1].replace('.html', '.png')}")
     )
+
+
+def test_intro_offers_the_whole_book_as_one_download(page, site_url):
+    """A reader of the website can get what `make lab` needs: notebooks, the library, the Makefile."""
+    import io
+    import zipfile
+
+    _open(page, site_url, "intro.html")
+    link = page.locator("article.bd-article a[href='lropt-book.zip']")
+    assert link.count() == 1 and link.get_attribute("download") is not None
+    reply = page.request.get(f"{site_url}/lropt-book.zip")
+    assert reply.ok, reply.status
+    names = set(zipfile.ZipFile(io.BytesIO(reply.body())).namelist())
+    for needed in ("Makefile", "requirements.txt", "pyproject.toml", "chapters/02_momentum.ipynb",
+                   "code/lropt/optimizers.py", "code/lropt/data/quiz.yaml", "_config.yml"):  # fmt: skip
+        assert f"lropt-book/{needed}" in names, needed
+    assert not any("/.venv/" in n or "/_build/" in n or "/.git/" in n for n in names)
