@@ -16,8 +16,8 @@
   the same at a fifth of the bytes. The notebooks keep the original images.
 * Japanese search finds compound words (学習率, 勾配降下法): see ``_japanese_search_language``.
 * Figures get alt text: lropt.plotting writes a description of each inline figure (its titles) into the PNG;
-  myst-nb would otherwise give the image its file name, which a screen reader reads out as a hash. See
-  ``_describe_figures``.
+  myst-nb would otherwise give the image its file name, which a screen reader reads out as a hash. Each such
+  figure also links to its own PNG (on a phone a tap shows it alone, to zoom). See ``_describe_figures``.
 * The whole book as one download (``lropt-book.zip`` next to index.html; the intro links to it): a reader of the
   website gets the notebooks, the library and the Makefile to run ``make lab``. See ``_write_source_archive``.
 * Japanese line breaking (禁則処理) around inline formulas: browsers may break a line on either side of a
@@ -249,6 +249,23 @@ def _describe_figures(app: Sphinx, doctree: Any, docname: str) -> None:
             description = png.text.get("Description") if hasattr(png, "text") else None
         if description:
             image["alt"] = description
+            _link_to_itself(app, image, source, docname)
+
+
+def _link_to_itself(app: Sphinx, image: Any, source: str, docname: str) -> None:
+    """Wrap a notebook figure in a link to its own PNG: on a phone, a tap shows the figure alone, full width,
+    where it can be zoomed without the page around it."""
+    import posixpath
+
+    from docutils import nodes
+
+    entry = app.env.images.get(source)
+    if entry is None or isinstance(image.parent, nodes.reference):
+        return
+    target = posixpath.relpath(f"{app.builder.imagedir}/{entry[1]}", posixpath.dirname(docname) or ".")
+    link = nodes.reference("", "", refuri=target, classes=["lropt-figure-link"])
+    image.replace_self(link)
+    link += image
 
 
 ARCHIVE = "lropt-book.zip"

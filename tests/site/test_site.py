@@ -92,6 +92,12 @@ def test_page_is_self_contained_and_readable(page, site_url, path):
     alts = page.evaluate("() => [...document.querySelectorAll('article.bd-article img')].map(i => i.alt)")
     unnamed = [a for a in alts if not a.strip() or re.search(r"\.(png|svg|jpe?g)$|_images/", a)]
     assert unnamed == [], f"{len(unnamed)} of {len(alts)} images on {path} have no alt text: {unnamed[:3]}"
+    # each figure links to its own PNG: on a phone a tap shows it alone, to zoom
+    links = page.evaluate(
+        """() => [...document.querySelectorAll("article.bd-article .cell_output img:not([src^='data:'])")]
+                 .map(i => [i.src, i.closest("a") ? i.closest("a").href : null])"""
+    )
+    assert all(src == href for src, href in links), [link for link in links if link[0] != link[1]][:3]
     cut = page.evaluate(_CUT_OFF)
     assert cut == [], f"cut off at the right edge on {path}: {cut}"
     breaks = page.evaluate(_BAD_LINE_BREAKS)
