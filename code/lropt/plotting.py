@@ -165,7 +165,7 @@ def _plain(text: str) -> str:
     for tex, char in _TEX_SYMBOLS.items():
         text = re.sub(re.escape(tex) + r"(?![A-Za-z])", char, text)
     text = re.sub(r"\\[,;:! ]", " ", text)  # spacing commands
-    text = re.sub(r"\\[A-Za-z]+ ?", "", text)  # other commands (\\mathrm, \\,) go; their argument stays
+    text = re.sub(r"\\[A-Za-z]+ ?", "", text)  # other commands (\\mathrm …) go; their argument stays
     return " ".join(text.replace("{", "").replace("}", "").replace("\\", "").split())
 
 
