@@ -234,7 +234,8 @@ def _keep_punctuation_with_math(app: Sphinx, doctree: Any, docname: str) -> None
 
 
 def _describe_figures(app: Sphinx, doctree: Any, docname: str) -> None:
-    """Set the ``alt`` of every notebook figure without one to the PNG's ``Description`` text chunk."""
+    """Set the ``alt`` of every notebook figure without one to the PNG's ``Description`` text chunk, and link
+    the figure to its own PNG."""
     from docutils import nodes
     from PIL import Image
 
@@ -307,7 +308,7 @@ def _write_source_archive(app: Sphinx) -> None:
     root = Path(app.srcdir)
     out = Path(app.outdir)
     out.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out / ARCHIVE, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    with zipfile.ZipFile(out / ARCHIVE, "w") as archive:  # each entry sets its own compression
         for path in _source_files(root):
             info = zipfile.ZipInfo(
                 f"lropt-book/{path.relative_to(root).as_posix()}", date_time=(1980, 1, 1, 0, 0, 0)

@@ -180,7 +180,6 @@ class NearOneSlider(Slider):
         return tuple(sorted(grid | set(self.values)))
 
     def live_widget(self) -> Any:
-
         options = self.live_values()
         distance = [abs(math.log10((1 - v) / (1 - self.value))) for v in options]
         return _selection_slider(self, options, int(np.argmin(distance)))

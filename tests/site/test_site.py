@@ -68,6 +68,19 @@ _BAD_LINE_BREAKS = r"""() => {
 }"""
 
 
+def _assert_nothing_cut_off(page, where):
+    cut = page.evaluate(_CUT_OFF)
+    assert cut == [], f"cut off at the right edge of {where}: {cut}"
+    breaks = page.evaluate(_BAD_LINE_BREAKS)
+    assert breaks == [], f"line breaks against 禁則 on {where}: {breaks}"
+
+
+def _screenshot(page, folder, path):
+    """A full-page screenshot for a human to look at: chapters/02_momentum.html → chapters_02_momentum.png."""
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / path.replace("/", "_").replace(".html", ".png")), full_page=True)
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_page_is_self_contained_and_readable(page, site_url, path):
     _open(page, site_url, path)
@@ -98,12 +111,8 @@ def test_page_is_self_contained_and_readable(page, site_url, path):
                  .map(i => [i.src, i.closest("a") ? i.closest("a").href : null])"""
     )
     assert all(src == href for src, href in links), [link for link in links if link[0] != link[1]][:3]
-    cut = page.evaluate(_CUT_OFF)
-    assert cut == [], f"cut off at the right edge on {path}: {cut}"
-    breaks = page.evaluate(_BAD_LINE_BREAKS)
-    assert breaks == [], f"line breaks against 禁則 on {path}: {breaks}"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / (path.replace("/", "_").replace(".html", ".png"))), full_page=True)
+    _assert_nothing_cut_off(page, path)
+    _screenshot(page, SHOTS, path)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -114,15 +123,9 @@ def test_page_fits_a_phone_screen(guarded_page, site_url, path):
     _open(page, site_url, path)
     for button in page.locator("article.bd-article button.toggle-button").all():
         button.click()  # open every answer (dropdown), as a reader checking the answers would
-    cut = page.evaluate(_CUT_OFF)
-    assert cut == [], f"cut off at the right edge of a 360 px screen on {path}: {cut}"
-    breaks = page.evaluate(_BAD_LINE_BREAKS)
-    assert breaks == [], f"line breaks against 禁則 on a 360 px screen on {path}: {breaks}"
+    _assert_nothing_cut_off(page, f"a 360 px screen on {path}")
     assert page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-    (SHOTS / "phone").mkdir(parents=True, exist_ok=True)
-    page.screenshot(
-        path=str(SHOTS / "phone" / (path.replace("/", "_").replace(".html", ".png"))), full_page=True
-    )
+    _screenshot(page, SHOTS / "phone", path)
 
 
 def _explorers(page):
