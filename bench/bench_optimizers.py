@@ -6,8 +6,8 @@ timed in alternating rounds in the same process; the table shows the best round'
 least disturbed by other programs on the machine), the time per parameter and the speed-up (naive time /
 lropt time). lropt's time includes its argument checks (one pass over the gradient for nan/inf); the
 naive class checks nothing, so the table also shows the checks' own time and the speed-up without them.
-lropt cuts each array into cache-sized blocks (128 KiB) and, from 2²⁰ numbers per array
-(the 10⁷ rows here, not the 10⁶ ones), shares the blocks between the CPU cores; the naive class uses one
+From 2¹⁶ numbers per array (every row here) lropt runs its lines as compiled loops (``lropt._kernels``,
+numba), which read and write each number once and use every CPU core; the naive class is NumPy on one
 core. Target: speed-up ≥ 1.5 for every optimizer. A last line times each lropt optimizer alone in a fresh
 process (no naive class has primed ``malloc`` there), the case of a program that only trains with lropt.
 

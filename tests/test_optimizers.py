@@ -213,7 +213,7 @@ def test_seed_lines_appear_in_the_source():
         "params[key] -= self.learning_rate * grad[key] / (np.sqrt(self.h[key]) + self.theta)",
         "self.h[key] *= self.decay_rate",
         "self.h[key] += (1 - self.decay_rate) * grad[key] * grad[key]",
-        # the lines _step runs, block by block
+        # the lines _step runs (and lropt._kernels with [i])
         "p -= self.learning_rate * g",
         "v *= self.momentum",
         "v -= self.learning_rate * g",
@@ -366,8 +366,8 @@ def test_equals_reference_float32_over_300_steps(name):
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_large_arrays_use_blocks_and_still_equal_reference(name, dtype):
-    """100 001 numbers: several blocks and a short last one."""
+def test_large_arrays_still_equal_reference(name, dtype):
+    """100 001 numbers: the compiled loop (lropt._kernels), beside a small key on the NumPy lines."""
     rng = np.random.default_rng(4)
     params, grads = random_problem(rng, [(100_001,), (3, 5)], 20, dtype)
     assert_round_off(
@@ -376,56 +376,128 @@ def test_large_arrays_use_blocks_and_still_equal_reference(name, dtype):
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
-def test_block_size_does_not_change_a_single_bit(name, monkeypatch):
+def test_large_arrays_run_the_compiled_loop_and_small_ones_the_numpy_lines(name, monkeypatch):
+    calls = []
+    monkeypatch.setattr(OPTIMIZERS[name], "_step", lambda self, p, *rest: calls.append(p.size))
+    opt = OPTIMIZERS[name](**TYPICAL[name])
+    params = {
+        "large": np.zeros(optimizers._KERNEL_MIN, dtype=np.float32),
+        "small": np.zeros(optimizers._KERNEL_MIN - 1, dtype=np.float32),
+        "float16": np.zeros(optimizers._KERNEL_MIN, dtype=np.float16),  # no compiled loop for float16
+        "strided": np.zeros(2 * optimizers._KERNEL_MIN)[::2],  # not C-contiguous
+    }
+    opt.update(params, {key: np.ones_like(val) for key, val in params.items()})
+    assert calls == [optimizers._KERNEL_MIN - 1, optimizers._KERNEL_MIN, optimizers._KERNEL_MIN]
+    assert np.all(params["large"] < 0)  # the compiled loop took the step
+    assert not np.any(params["small"])  # the stubbed NumPy lines did nothing
+
+
+def run_twice(name, hp, params, grads, monkeypatch, **first):
+    """Final parameters and state after the same updates, with the module settings ``first`` and then
+    with the defaults: for bit-for-bit comparisons of the two ways."""
+    results = []
+    for settings_ in (first, {}):
+        with monkeypatch.context() as patch:
+            for attr, value in settings_.items():
+                patch.setattr(optimizers, attr, value)
+            opt = OPTIMIZERS[name](**hp)
+            ours = {key: val.copy() for key, val in params.items()}
+            for grad in grads:
+                opt.update(ours, grad)
+            state = {f"{s}[{k}]": val for s in STATE_NAMES[name] for k, val in getattr(opt, s).items()}
+            results.append({**ours, **state})
+    return results
+
+
+def assert_same_bits(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert a[key].dtype == b[key].dtype, key
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key, strict=True)
+
+
+EXTREME_SHAPES = [(5, 7), (13,), (), (0,), (1,)]
+EXTREME_SCALES = [1.0, 1e-30, 1e20, 1e-3, 10.0]  # subnormal squares, overflowing squares (h = inf)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_loop_equals_the_numpy_lines_bit_for_bit(name, dtype, monkeypatch):
+    """``_KERNEL_MIN = 0`` sends every array through lropt._kernels; the default sends these through
+    ``_step``: the numbers and the state must be identical, extreme gradients included."""
     rng = np.random.default_rng(5)
-    params, grads = random_problem(rng, [(5, 7), (13,), ()], 15, np.float64)
-    whole = run_both(name, TYPICAL[name], params, grads)[0]
-    for block_bytes in (8, 24, 40):  # 1, 3 and 5 numbers per block
-        monkeypatch.setattr(optimizers, "_BLOCK_BYTES", block_bytes)
-        blocked = run_both(name, TYPICAL[name], params, grads)[0]
-        for key in whole:
-            np.testing.assert_array_equal(blocked[key], whole[key])
+    with np.errstate(over="ignore", under="ignore"):
+        params, grads = random_problem(rng, EXTREME_SHAPES, 15, dtype, EXTREME_SCALES)
+    with np.errstate(all="ignore"):  # inf / inf in the NumPy lines: the loop must give the same nan
+        compiled, numpy_lines = run_twice(name, TYPICAL[name], params, grads, monkeypatch, _KERNEL_MIN=0)
+    assert_same_bits(compiled, numpy_lines)
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_threads_do_not_change_a_single_bit(name, monkeypatch):
-    """Large arrays are cut into one run of blocks per thread; the numbers are those of one thread."""
+    """The compiled loops run one piece per CPU core; the numbers are those of one thread."""
+    numba = pytest.importorskip("numba")
     rng = np.random.default_rng(6)
-    params, grads = random_problem(rng, [(1001,), (7, 11), ()], 12, np.float32)
-    monkeypatch.setattr(optimizers, "_BLOCK_BYTES", 40)  # 10 float32 numbers per block
-    monkeypatch.setattr(optimizers, "_WORKERS", 1)
-    serial = run_both(name, TYPICAL[name], params, grads)[0]
-    monkeypatch.setattr(optimizers, "_PARALLEL_MIN", 100)  # 1001 numbers: 3 threads, uneven pieces
-    monkeypatch.setattr(optimizers, "_WORKERS", 3)
-    threaded = run_both(name, TYPICAL[name], params, grads)[0]
-    for key in serial:
-        np.testing.assert_array_equal(threaded[key], serial[key])
+    params, grads = random_problem(rng, [(50_001,), (7, 11), ()], 12, np.float32)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one, default = run_twice(name, TYPICAL[name], params, grads, monkeypatch, _KERNEL_MIN=0)
+        numba.set_num_threads(threads)
+        several, _ = run_twice(name, TYPICAL[name], params, grads, monkeypatch, _KERNEL_MIN=0)
+    finally:
+        numba.set_num_threads(threads)
+    assert_same_bits(one, several)
+    assert_same_bits(one, default)  # and those of the NumPy lines
 
 
-def test_threads_share_the_work_and_see_every_block(monkeypatch):
-    """Every number is updated exactly once, whatever the thread count and the block size."""
-    monkeypatch.setattr(optimizers, "_PARALLEL_MIN", 64)
-    for workers in (2, 3, 4):
-        for block_bytes in (8, 56, 4096):
-            monkeypatch.setattr(optimizers, "_WORKERS", workers)
-            monkeypatch.setattr(optimizers, "_BLOCK_BYTES", block_bytes)
-            params = {"w": np.zeros(1000)}
-            SGD(learning_rate=1.0).update(params, {"w": -np.ones(1000)})
-            np.testing.assert_array_equal(params["w"], np.ones(1000))
+# the check's pieces are 2¹⁴ words (2¹⁵ float32 numbers): sizes on both sides of their edges
+CHECK_SIZES = [0, 1, 2, 3, 1023, 12_345, 1 << 15, (1 << 15) + 1, 3 * (1 << 15) - 1]
 
 
-def test_threads_find_a_nan_in_any_piece_and_change_nothing(monkeypatch):
-    monkeypatch.setattr(optimizers, "_PARALLEL_MIN", 2000)
-    monkeypatch.setattr(optimizers, "_WORKERS", 4)
-    for where in (0, 3999, 7999):
-        params = {"w": np.ones(8000, dtype=np.float32)}
-        grad = np.full(8000, 0.5, dtype=np.float32)
+@pytest.mark.parametrize("size", CHECK_SIZES)
+def test_compiled_loop_updates_every_number_once(size, monkeypatch):
+    monkeypatch.setattr(optimizers, "_KERNEL_MIN", 0)
+    for dtype in (np.float32, np.float64):
+        params = {"w": np.zeros(size, dtype=dtype)}
+        SGD(learning_rate=1.0).update(params, {"w": -np.ones(size, dtype=dtype)})
+        np.testing.assert_array_equal(params["w"], np.ones(size, dtype=dtype))
+
+
+@pytest.mark.parametrize("size", [s for s in CHECK_SIZES if s])
+def test_compiled_check_finds_a_nan_anywhere_and_changes_nothing(size, monkeypatch):
+    monkeypatch.setattr(optimizers, "_KERNEL_MIN", 0)
+    for where in sorted({0, size // 2, size - 1, min(size - 1, 1 << 15)}):
+        params = {"w": np.ones(size, dtype=np.float32)}
+        grad = np.full(size, 0.5, dtype=np.float32)
         grad[where] = np.nan
         opt = Adam()
         with pytest.raises(ValueError, match=rf"grad\['w'\].*位置 \({where},\)"):
             opt.update(params, {"w": grad})
-        np.testing.assert_array_equal(params["w"], np.ones(8000, dtype=np.float32))
+        np.testing.assert_array_equal(params["w"], np.ones(size, dtype=np.float32))
         assert opt.m is None and opt.t == 0
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "SGD"])
+@pytest.mark.parametrize("size", [6, 70_000])
+def test_gradient_that_is_the_state_itself(name, size):
+    """``grad`` may be (a view of) the optimizer's own state: it is read as it was when passed."""
+    rng = np.random.default_rng(7)
+    twins = [OPTIMIZERS[name](**TYPICAL[name]) for _ in range(2)]
+    start = rng.standard_normal(size)
+    params = [{"w": start.copy()} for _ in twins]
+    for opt, p in zip(twins, params, strict=True):
+        opt.update(p, {"w": rng.standard_normal(size) + 0 * p["w"]})
+    rng = np.random.default_rng(7)
+    first = rng.standard_normal(size)
+    for opt, p in zip(twins, params, strict=True):
+        p["w"][:] = start
+        opt.reset()
+        opt.update(p, {"w": first})
+    state = getattr(twins[0], STATE_NAMES[name][-1])["w"]
+    twins[0].update(params[0], {"w": state})
+    twins[1].update(params[1], {"w": getattr(twins[1], STATE_NAMES[name][-1])["w"].copy()})
+    np.testing.assert_array_equal(params[0]["w"], params[1]["w"])
 
 
 def test_on_a_quadratic_with_feedback():
@@ -592,19 +664,46 @@ shape = st.lists(st.integers(0, 5), min_size=0, max_size=3).map(tuple)
     steps=st.integers(1, 25),
     seed=st.integers(0, 2**32 - 1),
     scale=st.sampled_from([1e-3, 1.0, 1e2]),
-    block_bytes=st.sampled_from([8, 40, 256 * 1024]),
+    compiled=st.booleans(),
 )
-def test_property_equals_reference(data, name, shapes, steps, seed, scale, block_bytes):
+def test_property_equals_reference(data, name, shapes, steps, seed, scale, compiled):
     hp = data.draw(HYPER[name])
     rng = np.random.default_rng(seed)
     params, grads = random_problem(rng, shapes, steps, np.float64, [scale] * len(shapes))
-    saved = optimizers._BLOCK_BYTES
-    optimizers._BLOCK_BYTES = block_bytes
+    saved = optimizers._KERNEL_MIN
+    optimizers._KERNEL_MIN = 0 if compiled else saved  # every array through lropt._kernels, or none
     try:
         result = run_both(name, hp, params, grads)
     finally:
-        optimizers._BLOCK_BYTES = saved
+        optimizers._KERNEL_MIN = saved
     assert_round_off(*result, eps=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    data=st.data(),
+    name=st.sampled_from(list(OPTIMIZERS)),
+    shapes=st.lists(shape, min_size=1, max_size=3),
+    steps=st.integers(1, 10),
+    seed=st.integers(0, 2**32 - 1),
+    scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e2, 1e20]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_property_compiled_loop_equals_numpy_lines(data, name, shapes, steps, seed, scale, dtype):
+    hp = data.draw(HYPER[name])
+    rng = np.random.default_rng(seed)
+    with np.errstate(over="ignore", under="ignore"):
+        params, grads = random_problem(rng, shapes, steps, dtype, [scale] * len(shapes))
+    ways = []
+    for kernel_min in (0, 1 << 62):
+        saved = optimizers._KERNEL_MIN
+        optimizers._KERNEL_MIN = kernel_min
+        try:
+            with np.errstate(all="ignore"):
+                ways.append(run_both(name, hp, params, grads)[0])
+        finally:
+            optimizers._KERNEL_MIN = saved
+    assert_same_bits(*ways)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -939,31 +1038,41 @@ def test_finite_gradient_too_large_for_float32_params(name, warm):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_huge_but_finite_gradient_is_accepted(dtype):
-    """g·g overflows for these values (the fast check); the exact check must still accept them."""
-    big = np.sqrt(np.finfo(dtype).max) * 2
-    params = {"w": np.zeros(5000, dtype=dtype)}
-    SGD(learning_rate=1e-30).update(params, {"w": np.full(5000, big, dtype=dtype)})
-    np.testing.assert_allclose(params["w"], -1e-30 * big, rtol=1e-6)
+@pytest.mark.parametrize("size", [5000, 70_000])  # np.isfinite, the compiled check
+def test_huge_but_finite_gradient_is_accepted(dtype, size):
+    """The largest finite numbers and the smallest subnormal ones are finite."""
+    info = np.finfo(dtype)
+    grad = np.full(size, info.max, dtype=dtype)
+    grad[1::3] = -info.max
+    grad[2::3] = info.smallest_subnormal
+    params = {"w": np.zeros(size, dtype=dtype)}
+    SGD(learning_rate=1e-30).update(params, {"w": grad})
+    np.testing.assert_allclose(params["w"][:2], [-1e-30 * info.max, 1e-30 * info.max], rtol=1e-6)
 
 
-# Python floats / np.isfinite / a · a / gemv without and with a remainder / a · a in one piece per thread
-@pytest.mark.parametrize("size", [1, 2, 8, 9, 300, 1025, 5000, 1 << 17, (1 << 17) + 1023, (1 << 21) + 7])
+# Python floats / np.isfinite / the compiled check (even and odd float32 counts, several pieces)
+@pytest.mark.parametrize("size", [1, 2, 8, 9, 300, 1025, 5000, 1 << 16, (1 << 17) + 1023, (1 << 21) + 7])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.longdouble])
 def test_every_path_of_the_finiteness_check(size, dtype):
     a = np.linspace(-1.0, 1.0, size).astype(dtype)
     assert optimizers._all_finite(a)
-    assert optimizers._all_finite(np.full(size, np.finfo(dtype).max, dtype=dtype))  # finite, a·a overflows
+    assert optimizers._all_finite(np.full(size, np.finfo(dtype).max, dtype=dtype))
+    assert optimizers._all_finite(np.full(size, -np.finfo(dtype).smallest_subnormal, dtype=dtype))
     assert optimizers._all_finite(a.reshape(1, size)[:, ::-1])  # not C-contiguous
     for where in {0, size // 2, size - 1}:
         for bad in (math.nan, math.inf, -math.inf):
             b = a.copy()
             b[where] = bad
             assert not optimizers._all_finite(b), (where, bad)
-    if size > 2:  # +inf and -inf side by side: their sum is nan, still not finite
+    if size > 2:  # +inf and -inf side by side
         b = a.copy()
         b[:2] = (math.inf, -math.inf)
         assert not optimizers._all_finite(b)
+    if size > 1:  # an odd start: the compiled check reads float32 pairs from a 4-byte boundary
+        assert optimizers._all_finite(a[1:])
+        b = a.copy()
+        b[-1] = math.nan
+        assert not optimizers._all_finite(b[1:])
 
 
 @pytest.mark.parametrize(("name", "warm"), WARM)
@@ -998,3 +1107,32 @@ def test_messages_are_japanese_and_show_the_value():
         AdaGrad(initial_h=-1)
     with pytest.raises(TypeError, match=r"learning_rate（η） ?には実数.*'0\.1'（型: str）"):
         SGD(learning_rate="0.1")
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_read_only_gradient_in_the_compiled_loop(name):
+    """A read-only gradient (e.g. np.frombuffer) is a different array type for numba; same numbers."""
+    grad = np.frombuffer(np.linspace(-1, 1, 70_000, dtype=np.float32).tobytes(), dtype=np.float32)
+    assert not grad.flags.writeable
+    ours, reference = np.zeros(70_000, dtype=np.float32), np.zeros(70_000, dtype=np.float32)
+    OPTIMIZERS[name](**TYPICAL[name]).update({"w": ours}, {"w": grad})
+    OPTIMIZERS[name](**TYPICAL[name]).update({"w": reference}, {"w": grad.copy()})
+    np.testing.assert_array_equal(ours, reference)
+    assert np.any(ours)
+
+
+def test_small_arrays_never_import_numba():
+    """The book's notebooks use small arrays: importing numba (about 0.4 s per kernel) must not happen."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, lropt, lropt.optimizers as o, lropt.nn, lropt.trajectory, lropt.interactive\n"
+        "for cls in o.OPTIMIZERS.values():\n"
+        "    p = {'W': np.ones((32, 32)), 'b': np.ones(32, dtype=np.float32)}\n"
+        "    cls().update(p, {k: np.ones_like(v) for k, v in p.items()})\n"
+        "assert o._all_finite(np.ones(o._KERNEL_MIN - 1))\n"
+        "print('numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -19,14 +19,16 @@ Each class docstring shows the seed's lines for one key, e.g. ::
     self.h[key] += grad[key] * grad[key]
 
 Each class writes those lines once more in its method ``_step(p, g, h)``, where ``p``, ``g`` and ``h``
-are matching pieces ("blocks") of ``params[key]``, ``grad[key]`` and the state array; the line above
-reads ``h += g * g``. ``update`` checks its arguments and then runs ``_step`` on every block, in place.
-A block is 128 KiB (256 KiB when threads share the work), so the temporary arrays NumPy makes for
-``g * g`` stay in the CPU cache instead of travelling to main memory and back, and an array of a million
-numbers or more is cut into one run of blocks per CPU core, run side by side (NumPy releases the GIL
-while it computes). Every operation acts
-element by element, so the numbers are bit for bit those of the literal lines, however the blocks are
-cut (Adam's up to round-off: it folds 1/(1-β₁ᵗ) into η); only the speed differs (``make bench``).
+are ``params[key]``, ``grad[key]`` and the state array; the line above reads ``h += g * g``. ``update``
+checks its arguments and then runs ``_step`` on every key, in place.
+
+NumPy runs such a line as several passes over memory, each writing a temporary array. From
+``_KERNEL_MIN`` numbers per array (float32 or float64, C-contiguous) ``update`` therefore runs the same
+lines as a compiled loop instead (``lropt._kernels``, with numba): the loop body is ``_step``'s lines with
+``[i]``, in the same order and the same float type, so the numbers are bit for bit those of ``_step``;
+only the speed differs (``make bench``). The loop runs pieces of the array on every CPU core at once.
+Smaller arrays, such as the book's two-parameter descents, go through ``_step``'s NumPy lines and never
+import numba.
 
 Hyper-parameters are properties: they are read again at every ``update`` (a learning-rate schedule may
 set ``opt.learning_rate`` between steps), and a bad value is refused with a Japanese message whether it
@@ -39,9 +41,8 @@ from __future__ import annotations
 
 import math
 import operator
-import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -61,46 +62,24 @@ __all__ = [
 Params = dict[str, np.ndarray]
 """Parameters or gradients: a name such as ``"W1"`` mapped to a NumPy array."""
 
-_BLOCK_BYTES = 128 * 1024
-"""Bytes per array in one block of ``update`` (32 768 float32 or 16 384 float64 numbers); twice that when
-the blocks are shared between threads.
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+"""Float types that the compiled loops of ``lropt._kernels`` take (others go through ``_step``)."""
 
-Measured (``make bench``'s fresh-process line, 2-core VM): NumPy's temporaries for a block of 256 KiB
-sit above glibc's default ``malloc`` threshold for fresh memory (128 KiB), so in a process that has not yet
-freed a larger array every temporary was mapped and unmapped again — AdaGrad at 10⁶ numbers took 4.1 ms a
-step instead of 2.0 ms. At 128 KiB that cliff is gone; with threads, 256 KiB blocks were faster (fewer NumPy calls competing for the
-GIL) and showed no cliff."""
+_KERNEL_MIN = 1 << 16
+"""From this many numbers per array ``update`` and the finiteness check use the compiled loops.
 
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-"""Float types whose ``a · a`` and matrix-vector products NumPy hands to BLAS (the fast finiteness check)."""
+Starting the loops on the CPU cores costs about 12 µs per call (two calls per key: the check, then the
+update), so small arrays are faster with NumPy. Measured (2-core VM, float32, one key, checks included,
+µs per ``update``, compiled loop / NumPy lines) at 2¹⁴, 2¹⁶ and 2¹⁸ numbers: SGD 29.4 / 16.9,
+42.7 / 34.7, 97.0 / 213.5; Momentum 33.2 / 22.9, 48.6 / 54.7, 113.9 / 374.1; AdaGrad 36.9 / 40.5,
+56.2 / 131.4 (2¹⁶); RMSProp 37.3 / 56.4, 60.7 / 137.0, 159.6 / 804.9; Adam 44.4 / 61.6, 71.4 / 183.9
+(2¹⁶). One threshold for all five: only SGD is slower just above it (about 1.2× at 2¹⁶), and it gains
+from 2¹⁷ on. The book's own arrays (two-parameter descents, the chapter 6 network's at most 1 024
+weights) stay far below, so its notebooks never import numba."""
 
-_GEMV_MIN = 1 << 17
-"""From this many numbers the finiteness check sums the array with a matrix-vector product (``gemv``).
-
-OpenBLAS runs ``gemv`` on every core with its own threads, but ``dot`` on one: at 5·10⁵ float32 numbers the
-check took 25 µs instead of 54–63 µs (``make bench`` at 10⁶: checks 0.20 → 0.10 ms a step). Below about 10⁵
-numbers starting BLAS's threads costs more than it saves (50 000: 5.8 against 3.0 µs). Arrays that
-``update`` shares between our own threads (from ``_PARALLEL_MIN``) keep one ``dot`` per thread: BLAS's
-threads go on spinning after ``gemv`` and took the cores from ours (10⁷ SGD 1.6× instead of 2.3×). On one
-thread that spinning costs the update itself a little, so the whole step gains less than the check: best of
-4 fresh processes at 10⁶, ms/step with ``dot`` → ``gemv``: SGD 0.71 → 0.65, AdaGrad 2.10 → 1.92, Adam
-3.48 → 3.11, RMSProp 2.21 → 2.29 (within noise)."""
-
-_GEMV_COLS = 1024
-"""Columns of the matrix view that ``gemv`` sums (the fastest of 64 to 16 384 at 5·10⁵ and 5·10⁶ numbers)."""
-
-_GEMV_ONES = {dtype: np.ones(_GEMV_COLS, dtype) for dtype in _BLAS_FLOATS}
-"""The vector of ones that ``gemv`` multiplies by, one per float type (never written to)."""
-
-_PARALLEL_MIN = 1 << 20
-"""Arrays with at least this many numbers are shared between the CPU cores (below, threads cost more)."""
-
-_WORKERS = max(
-    1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-)
-"""Threads for large arrays: the CPU cores this process may use, at most 4 (1 = no threads)."""
-
-_pool: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+"""Held while a compiled loop runs: numba's fallback thread pool (``workqueue``, used when neither OpenMP
+nor TBB is installed) aborts the process if two Python threads start parallel loops at once."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -136,34 +115,32 @@ def _all_finite(a: np.ndarray) -> bool:
     """True when ``a`` holds no nan, +inf or -inf.
 
     A handful of numbers (a 2-D descent's gradient) are tested one by one as Python floats, a few
-    hundred with ``np.isfinite``. Larger arrays take one BLAS pass, with no temporary array: ``a · a``
-    (one piece per thread for arrays that ``update`` shares between threads), or from ``_GEMV_MIN``
-    numbers the sum of ``a`` as a matrix times a vector of ones (BLAS shares that among the cores).
-    Either number is finite only if every element is, since a nan makes it nan, an inf makes it ±inf and
-    inf - inf is nan. It can also overflow for finite but huge values; only then do we pay for the exact
-    element-wise ``np.isfinite``.
+    thousand with ``np.isfinite``; from ``_KERNEL_MIN`` float32/float64 numbers a compiled loop reads
+    each number's bits once, with no temporary array, on every core.
     """
     if a.size <= 8 and a.itemsize <= 8:  # float16/32/64 convert to Python floats exactly
         return all(map(math.isfinite, a.ravel().tolist()))
-    if a.size > 1024 and a.dtype in _BLAS_FLOATS and a.flags.c_contiguous:
-        flat = a.reshape(-1)
-        if _GEMV_MIN <= flat.size and _workers(flat.size) <= 1:
-            body = flat.size - flat.size % _GEMV_COLS
-            rest = flat[body:]
-            with np.errstate(all="ignore"):
-                rows = flat[:body].reshape(-1, _GEMV_COLS) @ _GEMV_ONES[a.dtype]
-                finite = math.isfinite(float(rows.sum()) + float(np.dot(rest, rest)))
-        else:
-
-            def finite_dot(start: int, stop: int) -> bool:
-                piece = flat[start:stop]
-                with np.errstate(all="ignore"):
-                    return math.isfinite(np.dot(piece, piece))
-
-            finite = all(_map_ranges(finite_dot, flat.size, 1))
-        if finite:
-            return True
+    if _compiled(a):
+        with _lock:
+            return _kernels().all_finite(a.reshape(-1))
     return bool(np.isfinite(a).all())
+
+
+def _compiled(*arrays: np.ndarray) -> bool:
+    """Whether ``update`` runs the compiled loop on these arrays (large, float32/64, C-contiguous)."""
+    first = arrays[0]
+    return (
+        first.size >= _KERNEL_MIN
+        and first.dtype in _KERNEL_DTYPES
+        and all(a.flags.c_contiguous for a in arrays)
+    )
+
+
+def _kernels():  # noqa: ANN202 - the module lropt._kernels
+    """``lropt._kernels``, imported on first use (numba takes about 0.4 s to import)."""
+    from lropt import _kernels
+
+    return _kernels
 
 
 def _first_bad(original: np.ndarray, converted: np.ndarray) -> str:
@@ -179,49 +156,10 @@ def _first_bad(original: np.ndarray, converted: np.ndarray) -> str:
     return f"{where}の値は {value} です"
 
 
-def _workers(size: int) -> int:
-    """Threads ``_map_ranges`` uses for ``size`` numbers: one per ``_PARALLEL_MIN``, at most ``_WORKERS``."""
-    return min(_WORKERS, size // _PARALLEL_MIN)
-
-
-def _map_ranges(work: Callable[[int, int], object], size: int, align: int) -> list[object]:
-    """``work(start, stop)`` over ``range(size)`` cut into one piece per thread (pieces start at multiples
-    of ``align``); a single call ``work(0, size)`` when ``size`` is below ``_PARALLEL_MIN``."""
-    global _pool
-    workers = _workers(size)
-    if workers <= 1:
-        return [work(0, size)]
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="lropt")
-    chunk = -(-size // workers // align) * align  # ceil(size / workers), rounded up to a multiple of align
-    starts = range(0, size, chunk)
-    return list(_pool.map(work, starts, [min(start + chunk, size) for start in starts]))
-
-
-def _each_block(step: Callable[..., None], arrays: Sequence[np.ndarray]) -> None:
-    """Run ``step(*pieces)`` on matching pieces of equally shaped arrays, each small enough to stay in the
-    CPU cache; large arrays are shared between threads, one run of consecutive blocks per thread.
-
-    Every piece is a view, so an in-place operation on it (``p -= ...``) changes the original array.
-    Small arrays, and arrays that are not all C-contiguous (e.g. a slice ``W[:, ::2]``), go whole.
-    """
-    size = arrays[0].size
-    if size * 16 <= _BLOCK_BYTES:  # fits one block whatever the float type (at most 16 bytes a number)
-        step(*arrays)
-        return
-    block_bytes = _BLOCK_BYTES if _workers(size) <= 1 else 2 * _BLOCK_BYTES
-    block = max(1, block_bytes // max(a.itemsize for a in arrays))
-    if size <= block or not all(a.flags.c_contiguous for a in arrays):
-        step(*arrays)
-        return
-    flat = [a.reshape(-1) for a in arrays]
-
-    def run(start: int, stop: int) -> None:
-        for first in range(start, stop, block):
-            last = min(first + block, stop)
-            step(*(a[first:last] for a in flat))
-
-    _map_ranges(run, size, block)
+def _run_loop(loop: Callable[..., None], arrays: Sequence[np.ndarray], scalars: Sequence[np.generic]) -> None:
+    """``loop(*arrays, *scalars)`` on the flattened arrays (views: the arrays are C-contiguous)."""
+    with _lock:
+        loop(*(a.reshape(-1) for a in arrays), *scalars)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -232,7 +170,8 @@ def _each_block(step: Callable[..., None], arrays: Sequence[np.ndarray]) -> None
 class Optimizer:
     """Common part of the optimizers (最適化手法): argument checks, state creation and ``reset``.
 
-    Subclasses list their state dicts in ``_state_names`` (e.g. ``("v",)``) and write ``update``.
+    Subclasses list their state dicts in ``_state_names`` (e.g. ``("v",)``) and write ``_step`` (the seed's
+    lines), ``_loop`` and ``_loop_scalars`` (the same lines compiled, for large arrays).
     """
 
     _state_names: tuple[str, ...] = ()
@@ -253,22 +192,35 @@ class Optimizer:
         """One step for every key of ``params``, in place; returns None.
 
         Checks ``params`` and ``grad`` (nothing changes if they are refused), creates the state on the
-        first call, then runs the subclass's ``_step(p, g, *state)`` — the seed's lines — on every block.
+        first call, then runs the subclass's ``_step(p, g, *state)`` — the seed's lines — on every key
+        (on large arrays the same lines compiled: ``_loop``).
         """
         grad = self._checked(params, grad)
         self._prepare(params)
         states = [getattr(self, name) for name in self._state_names]
         for key, p in params.items():
-            _each_block(self._step, [p, grad[key], *(state[key] for state in states)])
+            arrays = [p, grad[key], *(state[key] for state in states)]
+            if not _compiled(*arrays):
+                self._step(*arrays)
+                continue
+            scalars = [p.dtype.type(x) for x in self._loop_scalars()]  # as NumPy converts a Python float
+            _run_loop(getattr(_kernels(), self._loop), arrays, scalars)
 
     def _prepare(self, params: Params) -> None:
-        """Before the blocks of one ``update``: create the state arrays on the first call."""
+        """At the start of each ``update``: create the state arrays on the first call."""
         for name in self._state_names:
             if getattr(self, name) is None:
                 setattr(self, name, self._new_state(params))
 
     def _step(self, p: np.ndarray, g: np.ndarray, *state: np.ndarray) -> None:
-        """The seed's lines on one block: parameters ``p``, gradient ``g``, state (e.g. ``v``), in place."""
+        """The seed's lines on one key: parameters ``p``, gradient ``g``, state (e.g. ``v``), in place."""
+        raise NotImplementedError
+
+    _loop: str
+    """Name of the compiled loop in ``lropt._kernels`` that runs ``_step``'s lines element by element."""
+
+    def _loop_scalars(self) -> tuple[float, ...]:
+        """The numbers ``_step`` uses, in the order the compiled loop ``_loop`` takes them after its arrays."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -283,7 +235,7 @@ class Optimizer:
         """Check ``params`` and ``grad`` without changing anything; return the gradient arrays to use.
 
         A returned array is ``grad[key]`` itself, or a copy when it had to be converted to the dtype of
-        ``params[key]`` or when it shares memory with ``params[key]``.
+        ``params[key]`` or when it shares memory with ``params[key]`` or the state.
         """
         for name, value in (("params", params), ("grad", grad)):
             if not isinstance(value, Mapping):
@@ -349,8 +301,8 @@ class Optimizer:
             if g.dtype != p.dtype:
                 with np.errstate(over="ignore"):
                     converted = g.astype(p.dtype)
-            elif np.may_share_memory(g, p):
-                converted = g.copy()
+            elif any(np.may_share_memory(g, a) for a in (p, *(state[key] for _, state in states))):
+                converted = g.copy()  # the update writes p and the state; the gradient must not change
             if not _all_finite(converted):
                 raise ValueError(
                     f"grad[{key!r}] は有限の値でなければなりません（有効な範囲: -∞ < 勾配 < ∞、nan は不可）。"
@@ -395,6 +347,11 @@ class SGD(Optimizer):
     def _step(self, p: np.ndarray, g: np.ndarray) -> None:
         p -= self.learning_rate * g
 
+    _loop = "sgd"
+
+    def _loop_scalars(self) -> tuple[float, ...]:
+        return (self.learning_rate,)
+
 
 class Momentum(Optimizer):
     r"""Momentum (モメンタム): a velocity ``v`` that keeps a fraction μ (慣性) of the previous step.
@@ -432,6 +389,11 @@ class Momentum(Optimizer):
         v *= self.momentum  # the seed's first line, in place, as two lines
         v -= self.learning_rate * g
         p += v
+
+    _loop = "momentum"
+
+    def _loop_scalars(self) -> tuple[float, ...]:
+        return (self.momentum, self.learning_rate)
 
 
 class AdaGrad(Optimizer):
@@ -478,6 +440,11 @@ class AdaGrad(Optimizer):
         h += g * g
         p -= self.learning_rate * g / (np.sqrt(h) + self.theta)
 
+    _loop = "adagrad"
+
+    def _loop_scalars(self) -> tuple[float, ...]:
+        return (self.learning_rate, self.theta)
+
 
 class RMSProp(Optimizer):
     r"""RMSProp: like AdaGrad, but ``h`` is a decaying average, so old gradients are forgotten.
@@ -518,6 +485,11 @@ class RMSProp(Optimizer):
         h *= self.decay_rate
         h += (1 - self.decay_rate) * g * g
         p -= self.learning_rate * g / (np.sqrt(h) + self.theta)
+
+    _loop = "rmsprop"
+
+    def _loop_scalars(self) -> tuple[float, ...]:
+        return (self.decay_rate, 1 - self.decay_rate, self.learning_rate, self.theta)
 
 
 class Adam(Optimizer):
@@ -590,6 +562,12 @@ class Adam(Optimizer):
         v *= self.beta2
         v += (1 - self.beta2) * g * g
         p -= self.learning_rate / self._bias1 * m / (np.sqrt(v / self._bias2) + self.theta)
+
+    _loop = "adam"
+
+    def _loop_scalars(self) -> tuple[float, ...]:
+        b1, b2 = self.beta1, self.beta2
+        return (b1, 1 - b1, b2, 1 - b2, self.learning_rate / self._bias1, self._bias2, self.theta)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
