@@ -301,8 +301,12 @@ class Optimizer:
             if g.dtype != p.dtype:
                 with np.errstate(over="ignore"):
                     converted = g.astype(p.dtype)
-            elif any(np.may_share_memory(g, a) for a in (p, *(state[key] for _, state in states))):
-                converted = g.copy()  # the update writes p and the state; the gradient must not change
+            elif np.may_share_memory(g, p) or (  # the update writes p and the state: copy g first
+                # the state arrays own their memory: only they or a view (g.base) can share it
+                (g.base is not None or any(g is state[key] for _, state in states))
+                and any(np.may_share_memory(g, state[key]) for _, state in states)
+            ):
+                converted = g.copy()
             if not _all_finite(converted):
                 raise ValueError(
                     f"grad[{key!r}] は有限の値でなければなりません（有効な範囲: -∞ < 勾配 < ∞、nan は不可）。"
