@@ -451,7 +451,7 @@ def test_threads_do_not_change_a_single_bit(name, monkeypatch):
     assert_same_bits(one, default)  # and those of the NumPy lines
 
 
-# the check's pieces are 2¹⁴ words (2¹⁵ float32 numbers): sizes on both sides of their edges
+# empty, odd float32 counts (a number outside the 64-bit words), sizes that numba cuts unevenly
 CHECK_SIZES = [0, 1, 2, 3, 1023, 12_345, 1 << 15, (1 << 15) + 1, 3 * (1 << 15) - 1]
 
 
