@@ -10,6 +10,9 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -1123,9 +1126,6 @@ def test_read_only_gradient_in_the_compiled_loop(name):
 
 def test_small_arrays_never_import_numba():
     """The book's notebooks use small arrays: importing numba (about 0.4 s per kernel) must not happen."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, numpy as np, lropt, lropt.optimizers as o, lropt.nn, lropt.trajectory, lropt.interactive\n"
         "for cls in o.OPTIMIZERS.values():\n"
@@ -1136,3 +1136,26 @@ def test_small_arrays_never_import_numba():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork: POSIX only")
+def test_a_process_forked_after_the_compiled_loops_still_updates():
+    """numba's OpenMP threads do not survive fork(): the child must fall back to the NumPy lines, not abort."""
+    code = (
+        "import os, numpy as np\n"
+        "from lropt.optimizers import Adam\n"
+        "g = {'w': np.linspace(-1, 1, 100_000, dtype=np.float32)}\n"
+        "parent = {'w': np.zeros(100_000, dtype=np.float32)}\n"
+        "Adam().update(parent, g)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    child = {'w': np.zeros(100_000, dtype=np.float32)}\n"
+        "    Adam().update(child, g)\n"
+        "    os._exit(0 if np.array_equal(child['w'], parent['w']) else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "print(os.waitstatus_to_exitcode(status))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "0", out.stderr

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 
@@ -133,13 +134,34 @@ def _compiled(*arrays: np.ndarray) -> bool:
         first.size >= _KERNEL_MIN
         and first.dtype in _KERNEL_DTYPES
         and all(a.flags.c_contiguous for a in arrays)
+        and not _forked_after_loops
     )
+
+
+_loops_started = False
+"""True once this process has run a compiled loop (and so started numba's threads)."""
+
+_forked_after_loops = False
+"""True in a child process forked (``os.fork``, ``multiprocessing`` on Linux) after the parent ran the
+compiled loops: numba's OpenMP threads do not survive a fork, and a parallel loop started in the child
+aborts it ("fork() called from a process already using GNU OpenMP"). Such a child runs the NumPy lines."""
+
+
+def _after_fork_in_child() -> None:
+    global _forked_after_loops
+    _forked_after_loops = _forked_after_loops or _loops_started
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _kernels():  # noqa: ANN202 - the module lropt._kernels
     """``lropt._kernels``, imported on first use (numba takes about 0.4 s to import)."""
+    global _loops_started
     from lropt import _kernels
 
+    _loops_started = True
     return _kernels
 
 
