@@ -217,7 +217,13 @@ class Optimizer:
         first call, then runs the subclass's ``_step(p, g, *state)`` — the seed's lines — on every key
         (on large arrays the same lines compiled: ``_loop``).
         """
-        grad = self._checked(params, grad)
+        self._apply(params, self._checked(params, grad))
+
+    def _apply(self, params: Params, grad: Params) -> None:
+        """``update`` without its checks, for callers that built ``params`` and ``grad`` themselves and know
+        what ``_checked`` would find: the keys, shapes and float type of the state, a finite gradient that
+        shares no memory with ``params`` or the state (``lropt.trajectory.run``, whose 2-D descents spend
+        more time in the checks than in the seed's lines)."""
         self._prepare(params)
         states = [getattr(self, name) for name in self._state_names]
         for key, p in params.items():
