@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from lropt.optimizers import SGD, Momentum
+from lropt.optimizers import OPTIMIZERS, SGD, Momentum
 from lropt.schedules import CosineDecay, StepDecay
 from lropt.surfaces import DoubleWell, Quadratic1D, ZeroTsuku
 from lropt.trajectory import Trajectory, divergence_radius, run
@@ -173,3 +173,33 @@ def test_bad_arguments_have_japanese_messages(kwargs, error, fragment):
 def test_rejects_non_optimizer():
     with pytest.raises(TypeError, match="optimizer"):
         run(object(), ZeroTsuku())
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_run_equals_calling_update_at_every_step(name):
+    """run() checks only its first update (later steps skip the checks): the path is the same, bit for bit."""
+    surface = ZeroTsuku()
+    opt = OPTIMIZERS[name](learning_rate=0.05)
+    path = run(opt, surface, steps=60, schedule=StepDecay(0.05, drop=0.5, every=20)).path
+    opt.reset()
+    w = np.array(surface.start, dtype=np.float64)
+    manual = [w.copy()]
+    for t in range(60):
+        opt.learning_rate = StepDecay(0.05, drop=0.5, every=20)(t)
+        opt.update({"w": w}, {"w": surface.grad(w)})
+        manual.append(w.copy())
+    np.testing.assert_array_equal(path, np.array(manual))
+
+
+def test_run_calls_a_class_s_own_update_at_every_step():
+    """A subclass that writes its own update (a reader's exercise) is never bypassed."""
+
+    class CountingSGD(SGD):
+        calls = 0
+
+        def update(self, params, grad):
+            CountingSGD.calls += 1
+            super().update(params, grad)
+
+    run(CountingSGD(learning_rate=0.1), ZeroTsuku(), steps=25)
+    assert CountingSGD.calls == 25
