@@ -139,3 +139,25 @@ def test_data_arguments_are_checked():
         split(x, y, test_fraction=1.0)
     with pytest.raises(ValueError, match="len"):
         split(x, y[:-1])
+
+
+@pytest.mark.parametrize("method", [SGD, Adam])
+def test_train_skips_checks_after_the_first_update_and_calls_a_class_s_own_update(method):
+    """train() checks its first update and calls the optimizer's _apply after: the same numbers, bit for bit,
+    as a class whose own update (never bypassed) goes through the checks at every step."""
+
+    class Counting(method):
+        calls = 0
+
+        def update(self, params, grad):
+            Counting.calls += 1
+            super().update(params, grad)
+
+    data = split(*make_spirals(points_per_class=50, classes=3, seed=0))
+    fast, checked = MLP(seed=0), MLP(seed=0)
+    log_fast = train(fast, method(learning_rate=0.05), data, steps=40, every=10)
+    log_checked = train(checked, Counting(learning_rate=0.05), data, steps=40, every=10)
+    assert Counting.calls == 40
+    np.testing.assert_array_equal(log_fast.train_loss, log_checked.train_loss)
+    for key in fast.params:
+        np.testing.assert_array_equal(fast.params[key], checked.params[key])
