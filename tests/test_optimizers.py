@@ -1159,3 +1159,31 @@ def test_a_process_forked_after_the_compiled_loops_still_updates():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "0", out.stderr
+
+
+def test_two_python_threads_may_update_at_once():
+    """numba's fallback thread pool (workqueue) aborts the process when two threads start parallel loops
+    at once; ``update`` holds a lock around its compiled loops, so threads simply take turns."""
+    code = (
+        "import threading, numpy as np, numba\n"
+        "from lropt.optimizers import Adam\n"
+        "g = {'w': np.linspace(-1, 1, 100_000)}\n"
+        "def train(out):\n"
+        "    p, opt = {'w': np.zeros(100_000)}, Adam()\n"
+        "    for _ in range(200):\n"
+        "        opt.update(p, g)\n"
+        "    out.append(p['w'])\n"
+        "results = []\n"
+        "threads = [threading.Thread(target=train, args=(results,)) for _ in range(4)]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+        "alone = []\n"
+        "train(alone)\n"
+        "print(numba.threading_layer(), len(results), all(np.array_equal(r, alone[0]) for r in results))\n"
+    )
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["workqueue", "4", "True"]
