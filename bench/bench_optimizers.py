@@ -8,7 +8,9 @@ lropt time). lropt's time includes its argument checks (one pass over the gradie
 naive class checks nothing, so the table also shows the checks' own time and the speed-up without them.
 From 2¹⁶ numbers per array (every row here) lropt runs its lines as compiled loops (``lropt._kernels``,
 numba), which read and write each number once and use every CPU core; the naive class is NumPy on one
-core. Target: speed-up ≥ 1.5 for every optimizer. A last line times each lropt optimizer alone in a fresh
+core. Target: speed-up ≥ 1.5 for every optimizer. A line after the table times a training-like loop (a
+matrix product on OpenBLAS's threads, then an update), where threads of one library that spin waiting for
+work can slow the other's. A last line times each lropt optimizer alone in a fresh
 process (no naive class has primed ``malloc`` there), the case of a program that only trains with lropt.
 
     .venv/bin/python bench/bench_optimizers.py [--quick]
@@ -186,6 +188,43 @@ def _fresh(name: str, n: int, rounds: int) -> None:
     print(min(time_steps(opt, params, grad, 10) for _ in range(rounds)) * 1e3)
 
 
+def with_matmul(rounds: int) -> dict[str, float]:
+    """ms per round of a training-like loop: a matrix product (OpenBLAS, on every core) then an Adam update
+    of 2²⁰ float32 numbers, beside each part alone; lropt and the naive lines.
+
+    Threads that spin waiting for work after a parallel loop (OpenMP's, OpenBLAS's) can take the cores from
+    the other library's threads; this line shows whether that happens.
+    """
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((512, 1024), dtype=np.float32)
+    b = rng.standard_normal((1024, 1024), dtype=np.float32)
+    grad = {"W": rng.standard_normal((1024, 1024), dtype=np.float32) * np.float32(1e-3)}
+    result = {}
+    for label, opt in (("lropt", OPTIMIZERS["Adam"]()), ("naive", NAIVE["Adam"]())):
+        params = {"W": rng.standard_normal((1024, 1024), dtype=np.float32)}
+        opt.update(params, grad)
+
+        def product() -> None:
+            a @ b  # noqa: B018 - timed for its cost
+
+        def update(opt=opt, params=params) -> None:
+            opt.update(params, grad)
+
+        def both(update=update) -> None:
+            product()
+            update()
+
+        for name, work in (("product", product), (f"{label} update", update), (f"product + {label}", both)):
+            best = float("inf")
+            for _ in range(rounds):
+                start = time.perf_counter()
+                for _ in range(10):
+                    work()
+                best = min(best, (time.perf_counter() - start) / 10)
+            result[name] = best * 1e3
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
@@ -217,6 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "1e+06, lropt alone in a fresh process, ms/step: "
         + ", ".join(f"{name} {ms:.2f}" for name, ms in fresh.items())
+    )
+    mixed = with_matmul(rounds)
+    print(
+        "training-like round, ms: (512×1024)@(1024×1024) float32 product "
+        f"{mixed['product']:.2f}; Adam on 2²⁰ float32: lropt {mixed['lropt update']:.2f}, "
+        f"naive {mixed['naive update']:.2f}; product + update: lropt {mixed['product + lropt']:.2f}, "
+        f"naive {mixed['product + naive']:.2f}"
     )
     print(
         "checks: lropt's argument checks alone (the nan/inf scan of the gradient is most of it; the naive lines"

@@ -1187,3 +1187,18 @@ def test_two_python_threads_may_update_at_once():
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["workqueue", "4", "True"]
+
+
+@pytest.mark.parametrize(
+    ("preset", "expected"),
+    [({}, "10000"), ({"GOMP_SPINCOUNT": "5"}, "5"), ({"OMP_WAIT_POLICY": "active"}, None)],
+)
+def test_kernels_shorten_openmp_spinning_unless_the_user_chose(preset, expected):
+    """lropt._kernels sets GOMP_SPINCOUNT=10000 before numba loads libgomp (see its comment), unless the user
+    set GOMP_SPINCOUNT or OMP_WAIT_POLICY."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    code = "import os, lropt._kernels; print(os.environ.get('GOMP_SPINCOUNT'))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**env, **preset}
+    )
+    assert out.stdout.strip() == str(expected)

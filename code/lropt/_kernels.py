@@ -23,9 +23,19 @@ large enough to gain from it.
 from __future__ import annotations
 
 import math
+import os
 
-import numba
-import numpy as np
+# numba's OpenMP threads spin for a while after each loop, waiting for the next one. libgomp's default
+# (300 000 spins, about a millisecond here) took a core from OpenBLAS's threads in a training loop that
+# alternates a matrix product and an update: 2-core VM, (512 × 1024) @ (1024 × 1024) float32 plus Adam on
+# 2²⁰ numbers, 15.5–16.8 ms a round against 4–6 ms and 0.7–1.2 ms alone. With 10 000 spins: 6.3 ms, and
+# ``make bench`` as fast (10⁶ SGD 2.17×). libgomp reads this when numba first loads it; a value the user
+# set (or OMP_WAIT_POLICY) wins.
+if "GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ:
+    os.environ["GOMP_SPINCOUNT"] = "10000"
+
+import numba  # noqa: E402 - after GOMP_SPINCOUNT
+import numpy as np  # noqa: E402
 
 __all__ = ["all_finite", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
 
