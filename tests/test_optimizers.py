@@ -1202,3 +1202,27 @@ def test_kernels_shorten_openmp_spinning_unless_the_user_chose(preset, expected)
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**env, **preset}
     )
     assert out.stdout.strip() == str(expected)
+
+
+def test_without_numba_large_arrays_take_the_numpy_lines():
+    """lropt installed without numba: every array runs the seed's NumPy lines, with the same numbers."""
+    code = (
+        "import sys\n"
+        "sys.modules['numba'] = None  # makes 'import numba' raise ImportError\n"
+        "import numpy as np\n"
+        "from lropt import optimizers as o\n"
+        "g = {'w': np.linspace(-1, 1, 100_000, dtype=np.float32)}\n"
+        "p = {'w': np.zeros(100_000, dtype=np.float32)}\n"
+        "o.Adam().update(p, g)\n"
+        "q = {'w': np.zeros(100_000, dtype=np.float32)}\n"
+        "o._KERNEL_MIN = 1 << 62\n"
+        "o.Adam().update(q, g)\n"
+        "g['w'][5] = np.nan\n"
+        "try:\n"
+        "    o.Adam().update(p, g)\n"
+        "except ValueError as e:\n"
+        "    print('nan found' if '(5,)' in str(e) else e)\n"
+        "print(np.array_equal(p['w'], q['w']), o._kernel_module, 'lropt._kernels' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["nan found", "True False False"], out.stdout + out.stderr

@@ -44,6 +44,7 @@ import operator
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -135,6 +136,7 @@ def _compiled(*arrays: np.ndarray) -> bool:
         and first.dtype in _KERNEL_DTYPES
         and all(a.flags.c_contiguous for a in arrays)
         and not _forked_after_loops
+        and _kernels() is not None
     )
 
 
@@ -156,13 +158,22 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _kernels():  # noqa: ANN202 - the module lropt._kernels
-    """``lropt._kernels``, imported on first use (numba takes about 0.4 s to import)."""
-    global _loops_started
-    from lropt import _kernels
+_kernel_module: Any = None
+"""``lropt._kernels`` once imported, False if numba cannot be imported, None before the first try."""
 
-    _loops_started = True
-    return _kernels
+
+def _kernels() -> Any:
+    """``lropt._kernels``, imported on first use (numba takes about 0.4 s to import), or None without numba:
+    lropt installed without its dependencies then runs the NumPy lines on every array, only slower."""
+    global _loops_started, _kernel_module
+    if _kernel_module is None:
+        try:
+            from lropt import _kernels as module
+        except ImportError:
+            module = False
+        _kernel_module = module
+    _loops_started = _loops_started or bool(_kernel_module)
+    return _kernel_module or None
 
 
 def _first_bad(original: np.ndarray, converted: np.ndarray) -> str:
