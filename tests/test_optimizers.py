@@ -7,6 +7,7 @@ The reference implementations below are written independently, in PyTorch's form
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import math
@@ -659,6 +660,18 @@ HYPER = {
 shape = st.lists(st.integers(0, 5), min_size=0, max_size=3).map(tuple)
 
 
+@contextlib.contextmanager
+def kernel_min(value: int):
+    """``optimizers._KERNEL_MIN`` set to ``value`` inside the block (hypothesis tests cannot use
+    ``monkeypatch``, a fixture of the whole test function)."""
+    saved = optimizers._KERNEL_MIN
+    optimizers._KERNEL_MIN = value
+    try:
+        yield
+    finally:
+        optimizers._KERNEL_MIN = saved
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     data=st.data(),
@@ -673,12 +686,8 @@ def test_property_equals_reference(data, name, shapes, steps, seed, scale, compi
     hp = data.draw(HYPER[name])
     rng = np.random.default_rng(seed)
     params, grads = random_problem(rng, shapes, steps, np.float64, [scale] * len(shapes))
-    saved = optimizers._KERNEL_MIN
-    optimizers._KERNEL_MIN = 0 if compiled else saved  # every array through lropt._kernels, or none
-    try:
+    with kernel_min(0 if compiled else optimizers._KERNEL_MIN):  # every array compiled, or the default
         result = run_both(name, hp, params, grads)
-    finally:
-        optimizers._KERNEL_MIN = saved
     assert_round_off(*result, eps=1e-12)
 
 
@@ -698,14 +707,9 @@ def test_property_compiled_loop_equals_numpy_lines(data, name, shapes, steps, se
     with np.errstate(over="ignore", under="ignore"):
         params, grads = random_problem(rng, shapes, steps, dtype, [scale] * len(shapes))
     ways = []
-    for kernel_min in (0, 1 << 62):
-        saved = optimizers._KERNEL_MIN
-        optimizers._KERNEL_MIN = kernel_min
-        try:
-            with np.errstate(all="ignore"):
-                ways.append(run_both(name, hp, params, grads)[0])
-        finally:
-            optimizers._KERNEL_MIN = saved
+    for minimum in (0, 1 << 62):  # every array through lropt._kernels, then none
+        with kernel_min(minimum), np.errstate(all="ignore"):
+            ways.append(run_both(name, hp, params, grads)[0])
     assert_same_bits(*ways)
 
 

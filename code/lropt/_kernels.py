@@ -44,8 +44,11 @@ _jit = numba.njit(parallel=True, nogil=True, cache=True, error_model="numpy")
 _FINITE_BITS = {
     # float type: (bits of |x| in each number, lowest exponent bit of each number, top bit of each number),
     # as 64-bit words: a word holds two float32 numbers or one float64
-    np.dtype(np.float32): (0x7FFF_FFFF_7FFF_FFFF, 0x0080_0000_0080_0000, 0x8000_0000_8000_0000),
-    np.dtype(np.float64): (0x7FFF_FFFF_FFFF_FFFF, 0x0010_0000_0000_0000, 0x8000_0000_0000_0000),
+    dtype: tuple(np.uint64(mask) for mask in masks)
+    for dtype, masks in {
+        np.dtype(np.float32): (0x7FFF_FFFF_7FFF_FFFF, 0x0080_0000_0080_0000, 0x8000_0000_8000_0000),
+        np.dtype(np.float64): (0x7FFF_FFFF_FFFF_FFFF, 0x0010_0000_0000_0000, 0x8000_0000_0000_0000),
+    }.items()
 }
 """Masks of ``all_finite``."""
 
@@ -74,7 +77,7 @@ def all_finite(a: np.ndarray) -> bool:
     ``x`` then carries into the number's top bit, and only then (``x`` is below that bit, so the carry
     never spills into the next number of a word). One pass over memory, no temporary array.
     """
-    abs_bits, low_exponent, top = (np.uint64(m) for m in _FINITE_BITS[a.dtype])
+    abs_bits, low_exponent, top = _FINITE_BITS[a.dtype]
     body = a.size - a.size % (8 // a.itemsize)  # float32: an even count, two numbers per word
     bad = _count_nonfinite_words(a[:body].view(np.uint64), abs_bits, low_exponent, top)
     return bad == 0 and all(map(math.isfinite, a[body:].tolist()))

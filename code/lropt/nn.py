@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_int, check_positive, check_real
-from .optimizers import Optimizer, _all_finite
+from .optimizers import _all_finite, _update_checking_first
 
 __all__ = [
     "make_spirals",
@@ -204,11 +204,9 @@ def train(
     accs = np.full(len(marks), np.nan)
     diverged = False
     limit = 0.0
-    # lropt's optimizers: update() checks the first step; later steps skip the checks (_apply), since the
-    # gradients are fresh arrays from net.gradient with the keys, shapes and dtypes of net.params, and are
-    # tested for nan/inf below (a class with its own update is always called through it)
-    update = optimizer.update
-    trusted = optimizer._apply if getattr(type(optimizer), "update", None) is Optimizer.update else None
+    # the first step checked, the later ones not: the gradients are fresh arrays from net.gradient with the
+    # keys, shapes and dtypes of net.params, tested for nan/inf below
+    update = _update_checking_first(optimizer)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(steps + 1):
             if t in index:
@@ -232,8 +230,6 @@ def train(
             if schedule is not None:
                 optimizer.learning_rate = check_positive("schedule(t)", schedule(t))
             update(net.params, grads)
-            if trusted is not None:
-                update = trusted
     return TrainingLog(np.array(marks), losses, accs, diverged)
 
 

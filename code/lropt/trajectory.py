@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from ._validation import check_int, check_positive, check_real, describe
-from .optimizers import Optimizer
+from .optimizers import _update_checking_first
 from .surfaces import Surface
 
 __all__ = ["Trajectory", "run", "divergence_radius", "step_ratios"]
@@ -179,11 +179,9 @@ def run(
     # surface.f and surface.grad without their per-call argument checks and np.errstate (w is checked above
     # and the errstate below covers the loop): the sweeps of the chapters run this loop 100 000s of times
     value_at, gradient_at = surface._value, surface._gradient
-    # lropt's optimizers: update() checks the first step; later steps skip the checks (_apply), since w and
-    # g are built here: same key, shape and float64 every step, g finite (tested below) and a fresh array
-    update = optimizer.update
-    # (not for a class that writes its own update, such as a reader's answer to an exercise)
-    trusted = optimizer._apply if getattr(type(optimizer), "update", None) is Optimizer.update else None
+    # the first step checked, the later ones not: w and g are built here (same key, shape and float64 every
+    # step, g a fresh array, tested for nan/inf below)
+    update = _update_checking_first(optimizer)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         values[0] = value_at(w)
         for t in range(steps):
@@ -199,8 +197,6 @@ def run(
                 if schedule is not None:
                     optimizer.learning_rate = eta
                 update(params, {"w": g})
-                if trusted is not None:
-                    update = trusted
             value = float(value_at(w))
             n = t + 1
             path[n] = w
