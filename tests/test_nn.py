@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lropt.nn import MLP, best_learning_rate, make_spirals, split, sweep_learning_rate, train
-from lropt.optimizers import SGD, Adam
+from lropt.optimizers import SGD, AdaGrad, Adam, Momentum, RMSProp
 from lropt.schedules import CosineDecay
 
 
@@ -161,3 +161,75 @@ def test_train_skips_checks_after_the_first_update_and_calls_a_class_s_own_updat
     np.testing.assert_array_equal(log_fast.train_loss, log_checked.train_loss)
     for key in fast.params:
         np.testing.assert_array_equal(fast.params[key], checked.params[key])
+
+
+def _same_log(a, b):
+    return (
+        a.diverged == b.diverged
+        and np.array_equal(a.steps, b.steps)
+        and np.array_equal(a.train_loss, b.train_loss, equal_nan=True)
+        and np.array_equal(a.test_accuracy, b.test_accuracy, equal_nan=True)
+    )
+
+
+@pytest.mark.parametrize("method", [SGD, Momentum, AdaGrad, RMSProp, Adam])
+@pytest.mark.parametrize("decay", [False, True])
+def test_sweep_trains_its_rates_together_bit_for_bit_as_train_does_one_by_one(method, decay):
+    """sweep_learning_rate stacks its runs' weights; every record equals train's, also for runs that diverge
+    (at a record or on a mini-batch), with a schedule, a deeper network and an uneven record interval."""
+    data = split(*make_spirals(points_per_class=40, seed=2))
+    grid = (1e-3, 0.03, 0.3, 3.0, 30.0)
+    sizes = (2, 16, 8, 8, 3)
+
+    def schedule(eta):
+        return CosineDecay(eta, total_steps=45, min_learning_rate=eta / 10) if decay else None
+
+    logs = sweep_learning_rate(
+        lambda eta: method(learning_rate=eta),
+        data,
+        grid,
+        steps=45,
+        every=7,
+        seed=3,
+        sizes=sizes,
+        batch_size=16,
+        make_schedule=schedule if decay else None,
+    )
+    one_by_one = {
+        eta: train(
+            MLP(sizes, seed=3),
+            method(learning_rate=eta),
+            data,
+            steps=45,
+            batch_size=16,
+            every=7,
+            schedule=schedule(eta),
+            seed=3,
+        )
+        for eta in grid
+    }
+    assert list(logs) == list(grid)
+    assert all(_same_log(logs[eta], one_by_one[eta]) for eta in grid)
+    verdicts = [log.diverged for log in logs.values()]
+    assert verdicts[0] is False and verdicts[-1] is True  # both kinds of run are compared
+
+
+def test_sweep_runs_a_class_s_own_update_at_every_step():
+    calls = []
+
+    class Counting(SGD):
+        def update(self, params, grad):
+            calls.append(self.learning_rate)
+            super().update(params, grad)
+
+    data = split(*make_spirals(points_per_class=30, seed=0))
+    logs = sweep_learning_rate(Counting, data, (0.01, 0.1), steps=12)
+    assert sorted(calls) == [0.01] * 12 + [0.1] * 12
+    assert _same_log(logs[0.1], train(MLP(seed=0), SGD(learning_rate=0.1), data, steps=12))
+
+
+def test_sweep_needs_a_new_optimizer_per_rate():
+    data = split(*make_spirals(points_per_class=20, seed=0))
+    shared = SGD(learning_rate=0.1)
+    with pytest.raises(ValueError, match="新しいオプティマイザ"):
+        sweep_learning_rate(lambda eta: shared, data, (0.01, 0.1), steps=5)

@@ -250,24 +250,122 @@ def sweep_learning_rate(
     (``seed``), so the runs differ only in η. ``make_optimizer(η)`` builds the optimizer, e.g.
     ``functools.partial(make_optimizer, "Adam")``; ``make_schedule(η)``, if given, a schedule starting at η
     (学習率の減衰), e.g. ``lambda eta: CosineDecay(eta, total_steps=steps, min_learning_rate=eta / 100)``.
+
+    The logs are bit for bit those of ``train(MLP(sizes, seed), make_optimizer(η), data, ...)`` run for each η
+    in turn; the runs are trained side by side (:func:`_train_in_lockstep`), which takes about half the time.
     """
     if len(grid) == 0:
         raise ValueError("引数 grid には 1 個以上の学習率を渡してください。")
-    logs = {}
-    for eta in grid:
-        eta = check_positive("grid の要素（学習率 η）", eta)
-        schedule = None if make_schedule is None else make_schedule(eta)
-        logs[eta] = train(
-            MLP(sizes=sizes, seed=seed),
-            make_optimizer(eta),
-            data,
-            steps=steps,
-            batch_size=batch_size,
-            every=every,
-            schedule=schedule,
-            seed=seed,
+    etas = [check_positive("grid の要素（学習率 η）", eta) for eta in grid]
+    optimizers = [make_optimizer(eta) for eta in etas]
+    if len({id(opt) for opt in optimizers}) < len(optimizers):
+        raise ValueError(
+            "make_optimizer が同じオプティマイザを 2 回以上返しました。"
+            "学習率ごとに新しいオプティマイザを作って返してください（例: lambda eta: SGD(learning_rate=eta)）。"
         )
-    return logs
+    schedules = [None if make_schedule is None else make_schedule(eta) for eta in etas]
+    steps = check_int("steps", steps, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    every = check_int("every", every, 1)
+    logs = _train_in_lockstep(
+        MLP(sizes=sizes, seed=seed), optimizers, schedules, data, steps, batch_size, every, seed
+    )
+    return dict(zip(etas, logs, strict=True))
+
+
+def _train_in_lockstep(
+    net: MLP,
+    optimizers: Sequence[object],
+    schedules: Sequence[Callable[[int], float] | None],
+    data: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    steps: int,
+    batch_size: int,
+    every: int,
+    seed: int,
+) -> list[TrainingLog]:
+    """``[train(copy of net, opt, data, ..., schedule=s, seed=seed) for opt, s in zip(optimizers, schedules)]``,
+    bit for bit, with the runs' forward and backward passes done together.
+
+    All runs start from ``net``'s weights and draw the same mini-batches, so their weights can be stacked
+    (``W1`` of shape (runs, 2, 32)) and one matrix product per layer serves every run; NumPy's stacked
+    ``matmul`` multiplies each (2, 32) slice as ``train`` does, and the sums and means reduce the same
+    numbers in the same order (``tests/test_nn.py`` compares every record). Each optimizer still updates its
+    own run's slices (views) in place. A diverged run stops being updated and recorded, as in ``train``.
+    """
+    x_train, y_train, x_test, y_test = data
+    runs = len(optimizers)
+    layers = net.layers
+    stacked = {k: np.repeat(v[np.newaxis], runs, axis=0) for k, v in net.params.items()}
+    views = [{k: v[r] for k, v in stacked.items()} for r in range(runs)]
+    for opt in optimizers:
+        if hasattr(opt, "reset"):
+            opt.reset()
+    updates = [_update_checking_first(opt) for opt in optimizers]
+
+    def forward(x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        activations = [x]
+        h = x
+        for i in range(1, layers + 1):
+            z = h @ stacked[f"W{i}"] + stacked[f"b{i}"][:, np.newaxis, :]
+            h = np.maximum(z, 0.0) if i < layers else z
+            activations.append(h)
+        return activations, h
+
+    def softmax(scores: np.ndarray) -> np.ndarray:
+        shifted = scores - scores.max(axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def losses_of(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # C order, so that each run's mean adds its numbers in train's (pairwise) order
+        picked = np.ascontiguousarray(probs[:, np.arange(len(y)), y])
+        return -np.mean(np.log(picked + 1e-12), axis=1)
+
+    rng = np.random.default_rng(seed)
+    marks = sorted({*range(0, steps + 1, every), steps})
+    index = {t: k for k, t in enumerate(marks)}
+    losses = np.full((runs, len(marks)), np.nan)
+    accs = np.full((runs, len(marks)), np.nan)
+    active = np.ones(runs, dtype=bool)
+    limit = np.zeros(runs)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for t in range(steps + 1):
+            if t in index:
+                k = index[t]
+                loss = losses_of(softmax(forward(x_train)[1]), y_train)
+                acc = np.mean(forward(x_test)[1].argmax(axis=-1) == y_test, axis=1)
+                if t == 0:
+                    limit = 10.0 * np.maximum(loss, 1.0)
+                bad = ~np.isfinite(loss) | (loss > limit)
+                losses[active, k] = np.where(bad, np.nan, loss)[active]
+                accs[active, k] = np.where(bad, np.nan, acc)[active]
+                active &= ~bad
+            if t == steps or not active.any():
+                break
+            idx = rng.integers(0, len(x_train), batch_size)
+            x, y = x_train[idx], y_train[idx]
+            activations, scores = forward(x)
+            probs = softmax(scores)
+            batch_loss = losses_of(probs, y)
+            delta = probs.copy()
+            delta[:, np.arange(batch_size), y] -= 1.0
+            delta /= batch_size
+            grads: dict[str, np.ndarray] = {}
+            for i in range(layers, 0, -1):
+                h_in = activations[i - 1]
+                grads[f"W{i}"] = np.swapaxes(h_in, -1, -2) @ delta
+                grads[f"b{i}"] = delta.sum(axis=-2)
+                if i > 1:
+                    delta = (delta @ np.swapaxes(stacked[f"W{i}"], -1, -2)) * (h_in > 0)
+            finite = np.isfinite(batch_loss) & (batch_loss <= limit)
+            for g in grads.values():
+                finite &= np.isfinite(g).reshape(runs, -1).all(axis=1)
+            active &= finite
+            for r in np.flatnonzero(active):
+                if schedules[r] is not None:
+                    optimizers[r].learning_rate = check_positive("schedule(t)", schedules[r](t))
+                updates[r](views[r], {key: g[r] for key, g in grads.items()})
+    return [TrainingLog(np.array(marks), losses[r], accs[r], not active[r]) for r in range(runs)]
 
 
 def best_learning_rate(logs: Mapping[float, TrainingLog], tail: int = 100) -> float:
