@@ -379,11 +379,14 @@ def _fmt(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
 
 
-def _clip_segment(p: np.ndarray, q: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, float] | None:
+def _clip_segment(
+    p: Sequence[float], q: Sequence[float], lo: Sequence[float], hi: Sequence[float]
+) -> tuple[float, float] | None:
     """The parameters t0 ≤ t1 of the part of p + t (q − p), 0 ≤ t ≤ 1, inside the box [lo, hi]
     (Liang–Barsky), or None when the segment misses the box."""
     t0, t1 = 0.0, 1.0
-    for d, a, low, high in zip(q - p, p, lo, hi, strict=True):
+    for a, b, low, high in zip(p, q, lo, hi, strict=True):
+        d = b - a
         if d == 0:
             if a < low or a > high:
                 return None
@@ -413,28 +416,38 @@ def _line_path(line: Line2D, height: float, width: float) -> str:
     inside = ok & np.all((pix >= lo) & (pix <= hi), axis=1)
     parts: list[str] = []
     pen_at = -1  # index of the point the pen rests on; -1 when it is lifted
+    # Python floats and lists: the same IEEE arithmetic as NumPy's scalars, several times faster per point
+    pts, ok, inside = pix.tolist(), ok.tolist(), inside.tolist()
+    box_lo, box_hi = lo.tolist(), hi.tolist()
 
-    def point(cmd: str, xy: np.ndarray) -> None:
-        parts.append(cmd + _fmt(xy[0]) + " " + _fmt(height - xy[1]))
+    def point(cmd: str, x: float, y: float) -> None:
+        parts.append(cmd + _fmt(x) + " " + _fmt(height - y))
 
-    for i in range(len(pix)):
+    for i, q in enumerate(pts):
         if not ok[i]:
             pen_at = -1
             continue
         if i == 0 or not ok[i - 1]:  # a path starts here
             if inside[i]:
-                point("M", pix[i])
+                point("M", *q)
                 pen_at = i
             continue
-        piece = _clip_segment(pix[i - 1], pix[i], lo, hi)
+        if inside[i] and inside[i - 1] and pen_at == i - 1:  # the whole segment is in the box
+            point("L", *q)
+            pen_at = i
+            continue
+        p = pts[i - 1]
+        piece = _clip_segment(p, q, box_lo, box_hi)
         if piece is None:
             pen_at = -1
             continue
         t0, t1 = piece
-        p, q = pix[i - 1], pix[i]
         if not (t0 == 0.0 and pen_at == i - 1):
-            point("M", p + t0 * (q - p))
-        point("L", q if t1 == 1.0 else p + t1 * (q - p))
+            point("M", p[0] + t0 * (q[0] - p[0]), p[1] + t0 * (q[1] - p[1]))
+        if t1 == 1.0:
+            point("L", *q)
+        else:
+            point("L", p[0] + t1 * (q[0] - p[0]), p[1] + t1 * (q[1] - p[1]))
         pen_at = i if t1 == 1.0 else -1
     return "".join(parts)
 
@@ -561,11 +574,15 @@ def thin_path(points: np.ndarray, scale: Sequence[float], min_move: float = _THI
     pts = np.asarray(points, dtype=float)
     if len(pts) <= 2:
         return pts
-    span = np.asarray(scale, dtype=float)
+    span = [float(v) for v in scale]
+    rows = pts.tolist()  # Python floats: the same arithmetic as NumPy's, without a call per point
     keep = [0]
-    for i in range(1, len(pts) - 1):
-        if np.max(np.abs(pts[i] - pts[keep[-1]]) / span) >= min_move:
+    last = rows[0]
+    for i in range(1, len(rows) - 1):
+        row = rows[i]
+        if max(abs(a - b) / s for a, b, s in zip(row, last, span, strict=True)) >= min_move:
             keep.append(i)
+            last = row
     keep.append(len(pts) - 1)
     return pts[keep]
 
