@@ -324,7 +324,18 @@ def _write_source_archive(app: Sphinx) -> None:
             archive.writestr(info, path.read_bytes(), compresslevel=9)
 
 
+def _mark_parallel_safe(app: Sphinx) -> None:
+    """Let Sphinx read the pages in parallel (``_ext/build_book.py``) although sphinx-multitoc-numbering, which
+    sphinx-external-toc always loads, does not say whether that is safe. It is: it only replaces
+    ``TocTreeCollector.assign_section_numbers`` when it is set up, and Sphinx numbers the sections in the main
+    process after merging what the workers read."""
+    multitoc = app.extensions.get("sphinx_multitoc_numbering")
+    if multitoc is not None and multitoc.parallel_read_safe is None:
+        multitoc.parallel_read_safe = True
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    _mark_parallel_safe(app)
     app.connect("builder-inited", _write_source_archive)
     app.connect("doctree-resolved", _describe_figures)
     app.connect("doctree-resolved", _keep_punctuation_with_math)

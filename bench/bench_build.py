@@ -56,10 +56,11 @@ def imports_seconds() -> float:
 
 def cold_build() -> tuple[float, dict[str, float], str]:
     out = Path(tempfile.mkdtemp(prefix="lropt-bench-build-"))
-    jb = ROOT / ".venv" / "bin" / "jupyter-book"
+    # the command of make book: jupyter-book build with the chapters executed on every core
+    jb = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "_ext" / "build_book.py")]
     start = time.perf_counter()
     proc = subprocess.run(
-        [str(jb), "build", str(ROOT), "--builder", "html", "--path-output", str(out)],
+        [*jb, "build", str(ROOT), "--builder", "html", "--path-output", str(out)],
         capture_output=True,
         text=True,
         check=False,
@@ -94,7 +95,7 @@ def main() -> int:
         print(f"{name:<28} {seconds:>10.1f} s {seconds / floor_one:>8.1f}")
     total = sum(executed.values())
     print(f"{'all notebooks':<28} {total:>10.1f} s {total / (n * floor_one) if n else 0:>8.1f}")
-    print(f"cold build (jupyter-book build, fresh output dir): {elapsed:.1f} s (target ≤ 90 s)")
+    print(f"cold build (make book's command, fresh output dir): {elapsed:.1f} s (target ≤ 90 s)")
     return 0
 
 

@@ -9,6 +9,7 @@ differ.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -24,9 +25,10 @@ _MODEL_ID = re.compile(r'"model_id":\s*"[0-9a-f]+"')
 
 
 def build(out: Path) -> Path:
-    jb = ROOT / ".venv" / "bin" / "jupyter-book"
+    # the command of make book: jupyter-book build with the chapters executed on every core
+    jb = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "_ext" / "build_book.py")]
     proc = subprocess.run(
-        [str(jb), "build", str(ROOT), "--builder", "html", "--path-output", str(out)],
+        [*jb, "build", str(ROOT), "--builder", "html", "--path-output", str(out)],
         capture_output=True,
         text=True,
         check=False,
@@ -65,11 +67,26 @@ def outputs(executed: Path) -> dict[str, str]:
     return found
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="the executed notebooks of a build of this same tree (e.g. _build/jupyter_execute after "
+        "make build-strict): build once more and compare with them, instead of building twice",
+    )
+    args = parser.parse_args(argv)
     first_dir = Path(tempfile.mkdtemp(prefix="lropt-repro-a-"))
     second_dir = Path(tempfile.mkdtemp(prefix="lropt-repro-b-"))
     try:
-        first, second = outputs(build(first_dir)), outputs(build(second_dir))
+        if args.against is not None:
+            if not any(args.against.rglob("*.ipynb")):
+                print(f"no executed notebooks in {args.against}: build the book first", file=sys.stderr)
+                return 1
+            first = outputs(args.against)
+        else:
+            first = outputs(build(first_dir))
+        second = outputs(build(second_dir))
     finally:
         for d in (first_dir, second_dir):
             shutil.rmtree(d, ignore_errors=True)

@@ -48,3 +48,22 @@ def test_widget_model_ids_are_ignored(tmp_path):
     one = write(tmp_path / "one", [widget("0123abcd")])
     two = write(tmp_path / "two", [widget("ffff9999")])
     assert check.outputs(one) == check.outputs(two)
+
+
+def test_against_an_earlier_build_builds_once_and_names_what_differs(tmp_path, monkeypatch, capsys):
+    earlier = write(tmp_path / "earlier", [stream("a\n")])
+    built = []
+
+    def fake_build(out):
+        built.append(out)
+        return write(out / "executed", [stream(text)])
+
+    monkeypatch.setattr(check, "build", fake_build)
+    text = "a\n"
+    assert check.main(["--against", str(earlier)]) == 0
+    assert len(built) == 1
+    text = "changed\n"
+    assert check.main(["--against", str(earlier)]) == 1
+    assert "a.ipynb cell 0 output 0" in capsys.readouterr().out
+    assert check.main(["--against", str(tmp_path / "nothing")]) == 1
+    assert len(built) == 2  # no build when there is nothing to compare with

@@ -1,0 +1,48 @@
+"""_ext/build_book.py (make book's command): how many chapters it builds at once, and the extension that must
+be vouched for so that Sphinx reads in parallel at all."""
+
+import importlib.util
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+_EXT = Path(__file__).resolve().parents[1] / "_ext"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, _EXT / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_book = _load("build_book")
+lropt_site = _load("lropt_site")
+
+
+def test_jobs_default_to_the_usable_cores_and_can_be_set(monkeypatch):
+    monkeypatch.delenv("LROPT_BUILD_JOBS", raising=False)
+    assert build_book.jobs() == len(__import__("os").sched_getaffinity(0))
+    monkeypatch.setenv("LROPT_BUILD_JOBS", "3")
+    assert build_book.jobs() == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("LROPT_BUILD_JOBS", bad)
+        with pytest.raises(SystemExit, match="LROPT_BUILD_JOBS"):
+            build_book.jobs()
+
+
+def test_multitoc_numbering_is_vouched_for_and_nothing_else_changes():
+    undeclared = SimpleNamespace(parallel_read_safe=None)
+    declared_unsafe = SimpleNamespace(parallel_read_safe=False)
+    app = SimpleNamespace(extensions={"sphinx_multitoc_numbering": undeclared, "other": declared_unsafe})
+    lropt_site._mark_parallel_safe(app)
+    assert undeclared.parallel_read_safe is True
+    assert declared_unsafe.parallel_read_safe is False
+    lropt_site._mark_parallel_safe(SimpleNamespace(extensions={}))  # not loaded: nothing to do
+
+
+def test_the_pdf_only_latex_extension_stays_off():
+    """Its setup declares nothing, which would make Sphinx read (and execute) the chapters one at a time."""
+    config = (_EXT.parent / "_config.yml").read_text(encoding="utf-8")
+    assert "use_jupyterbook_latex: false" in config
