@@ -59,8 +59,28 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def _fontconfig(folder: Path) -> Path:
+    """A fontconfig file: the system's fonts plus IPAexGothic from the matplotlib-fontja wheel.
+
+    The site leaves Japanese text to the reader's own fonts (every system a Japanese reader uses has them;
+    shipping a CJK web font would weigh megabytes). A bare Debian (CI) has none, and Chromium would draw every
+    kanji as an empty box in the screenshots meant for a human to look at; the figures' font fills the gap.
+    """
+    import matplotlib_fontja
+
+    fonts = Path(matplotlib_fontja.__file__).parent / "fonts"
+    conf = folder / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+        f"  <dir>{fonts}</dir>\n  <cachedir>{folder / 'cache'}</cachedir>\n</fontconfig>\n",
+        encoding="utf-8",
+    )
+    return conf
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(tmp_path_factory):
     exe = _chromium()
     if exe is None:
         message = "Chromium not found: browser tests of the site were NOT run (apt-get install chromium)"
@@ -71,7 +91,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+        env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(tmp_path_factory.mktemp("fonts")))}
+        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS, env=env)
         yield b
         b.close()
 

@@ -81,6 +81,27 @@ def _screenshot(page, folder, path):
     page.screenshot(path=str(folder / path.replace("/", "_").replace(".html", ".png")), full_page=True)
 
 
+_GLYPHS = """() => {
+  const family = getComputedStyle(document.querySelector("main p")).fontFamily;
+  return ["学", "習", "率"].map(ch => {
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 48;
+    const ctx = canvas.getContext("2d");
+    ctx.font = `40px ${family}`;
+    ctx.fillText(ch, 2, 40);
+    return canvas.toDataURL();
+  });
+}"""
+
+
+def test_screenshots_show_japanese_glyphs_not_empty_boxes(page, site_url):
+    """Three different kanji in the text's own font draw three different pictures (a missing font draws the
+    same empty box for each): the screenshots a human looks at are legible (tests/site/conftest.py)."""
+    _open(page, site_url, "intro.html")
+    pictures = page.evaluate(_GLYPHS)
+    assert len(set(pictures)) == 3, "kanji are drawn as identical boxes: no Japanese font reached Chromium"
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_page_is_self_contained_and_readable(page, site_url, path):
     _open(page, site_url, path)
