@@ -24,6 +24,9 @@
   formula, even before 「、」 or after 「（」, so a line could start with 、 or ） (seen in every chapter, at
   phone and desktop widths). Each inline formula is kept on one line with the punctuation that touches it:
   see ``_keep_punctuation_with_math``.
+* No stray spaces in Japanese sentences: the chapters wrap their Markdown lines, and Chromium draws each line
+  break inside a paragraph as a space (「ので、 長い坂」「ます。 覚えている」, about 350 in the book). A line break
+  between two Japanese characters, or after Japanese punctuation, is removed: see ``_join_japanese_lines``.
 """
 
 from __future__ import annotations
@@ -228,15 +231,62 @@ def _keep_punctuation_with_math(app: Sphinx, doctree: Any, docname: str) -> None
             continue
         group = nodes.inline(classes=["lropt-nobr"])
         if tail:
-            parent.replace(after, nodes.Text(str(after)[len(tail) :]))
+            parent[index + 1] = nodes.Text(str(after)[len(tail) :])
         if head:
-            parent.replace(before, nodes.Text(str(before)[: -len(head)]))
+            parent[index - 1] = nodes.Text(str(before)[: -len(head)])
             group += nodes.Text(head)
         parent.remove(math)
         group += math
         if tail:
             group += nodes.Text(tail)
         parent.insert(index, group)
+
+
+_JAPANESE = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"  # kana, kanji, 、。「」（）…
+_PUNCTUATION = "、。，．！？）」』】〕"
+_INNER_BREAK = re.compile(f"(?<=[{_JAPANESE}])\n(?=[{_JAPANESE}])|(?<=[{_PUNCTUATION}])\n")
+_KEEP_TEXT = ("literal", "literal_block", "doctest_block", "math", "math_block", "raw", "comment")
+
+
+def _join_japanese_lines(app: Sphinx, doctree: Any, docname: str) -> None:
+    """Remove the line breaks of the Markdown source that fall between two Japanese characters (also across
+    an inline element such as ``**強調**``), or after Japanese punctuation: a browser would show each as a
+    space. Breaks next to Latin words, formulas and inline code stay spaces (「RMSProp は」); code blocks and
+    outputs are untouched. myst-parser gives each soft line break its own Text node ("\\n")."""
+    from docutils import nodes
+
+    def edge(node: Any, end: int) -> str:
+        if isinstance(node, (nodes.math, nodes.literal)):
+            return ""
+        text = node.astext()
+        return text[end] if text and text[end] != "\n" else ""
+
+    for text in list(doctree.findall(nodes.Text)):
+        parent = text.parent
+        value = str(text)
+        if "\n" not in value or parent is None or any(a.tagname in _KEEP_TEXT for a in _ancestors(parent)):
+            continue
+        index = _position(parent, text)
+        siblings = parent.children
+        # the nearest sibling with text on each side (myst-parser leaves empty Text nodes before inline markup)
+        left = next((edge(c, -1) for c in reversed(siblings[:index]) if c.astext()), "")
+        right = next((edge(c, 0) for c in siblings[index + 1 :] if c.astext()), "")
+        joined = _INNER_BREAK.sub("", left + value + right)
+        joined = joined[len(left) : len(joined) - len(right)]
+        if joined != value:
+            parent[index] = nodes.Text(joined)
+
+
+def _position(parent: Any, child: Any) -> int:
+    """``child``'s index in ``parent`` by identity: ``Element.index`` compares with ``==``, and Text nodes are
+    strings, so it finds the first equal one (the first "\\n" of a paragraph)."""
+    return next(i for i, c in enumerate(parent.children) if c is child)
+
+
+def _ancestors(node: Any) -> Any:
+    while node is not None:
+        yield node
+        node = node.parent
 
 
 def _describe_figures(app: Sphinx, doctree: Any, docname: str) -> None:
@@ -338,6 +388,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     _mark_parallel_safe(app)
     app.connect("builder-inited", _write_source_archive)
     app.connect("doctree-resolved", _describe_figures)
+    app.connect("doctree-resolved", _join_japanese_lines)
     app.connect("doctree-resolved", _keep_punctuation_with_math)
     app.add_css_file("lropt.css")
     app.connect("html-page-context", _clean_scripts, priority=900)

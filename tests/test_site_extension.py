@@ -97,3 +97,46 @@ def test_source_archive_of_an_untracked_copy_inside_another_repository(tmp_path)
     (tmp_path / "book" / "chapters" / "01.ipynb").write_text("{}")
     files = [p.relative_to(tmp_path / "book").as_posix() for p in lropt_site._source_files(tmp_path / "book")]
     assert files == ["chapters/01.ipynb"]
+
+
+def _joined(*parts):
+    """A paragraph of Text ('...'), strong ('**...**'), math ('$...$') and literal ('`...`') parts, after
+    _join_japanese_lines, as the page would print it."""
+    para = nodes.paragraph()
+    for part in parts:
+        if part.startswith("**"):
+            para += nodes.strong(part[2:-2], part[2:-2])
+        elif part.startswith("$"):
+            para += nodes.math(part[1:-1], part[1:-1])
+        elif part.startswith("`"):
+            para += nodes.literal(part[1:-1], part[1:-1])
+        else:
+            para += nodes.Text(part)
+    doc = nodes.document(None, None)
+    doc += para
+    lropt_site._join_japanese_lines(None, doc, "page")
+    return para.astext()
+
+
+def test_line_breaks_inside_japanese_sentences_are_removed():
+    assert _joined("増える一方なので、\n長い坂では歩幅が\n縮みます。\n覚えている長さ") == (
+        "増える一方なので、長い坂では歩幅が縮みます。覚えている長さ"
+    )
+    assert _joined("学習率の\n", "**減衰**", "\nを使います。") == "学習率の減衰を使います。"
+    assert _joined("です。\nRMSProp は") == "です。RMSProp は"  # no space after 。
+    # myst-parser's soft line break is a Text node of its own
+    assert _joined("RMSProp", "\n", "は", "\n", "次へ") == "RMSProp\nは次へ"  # each break in its own place
+    assert _joined("ではなく", "\n", "", "**減衰する平均**") == "ではなく減衰する平均"  # empty Text skipped
+    assert _joined("一方なので、", "\n", "長い坂", "\n", "**減衰**") == "一方なので、長い坂減衰"
+    assert _joined("ライブラリの", "\n", "RMSProp", "\n", "$x$", "\n", "で") == "ライブラリの\nRMSProp\nx\nで"
+
+
+def test_line_breaks_next_to_latin_words_formulas_and_code_stay():
+    assert _joined("ライブラリの\nRMSProp\nで") == "ライブラリの\nRMSProp\nで"
+    assert _joined("重みは\n", "$\\rho$", "\nと") == "重みは\n\\rho\nと"
+    assert _joined("関数\n", "`run`", "\nを") == "関数\nrun\nを"
+    block = nodes.literal_block("", "print('一\n二')")
+    doc = nodes.document(None, None)
+    doc += block
+    lropt_site._join_japanese_lines(None, doc, "page")
+    assert block.astext() == "print('一\n二')"
