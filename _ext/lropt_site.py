@@ -244,15 +244,20 @@ def _keep_punctuation_with_math(app: Sphinx, doctree: Any, docname: str) -> None
 
 _JAPANESE = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff60"  # kana, kanji, 、。「」（）…
 _PUNCTUATION = "、。，．！？）」』】〕"
-_INNER_BREAK = re.compile(f"(?<=[{_JAPANESE}])\n(?=[{_JAPANESE}])|(?<=[{_PUNCTUATION}])\n")
+# a line break between Japanese characters or after Japanese punctuation; a space after Japanese punctuation
+# before Japanese text (CommonMark needs one after 「**…。**」 to close the bold)
+_INNER_BREAK = re.compile(
+    f"(?<=[{_JAPANESE}])\n(?=[{_JAPANESE}])|(?<=[{_PUNCTUATION}])\n|(?<=[{_PUNCTUATION}]) (?=[{_JAPANESE}])"
+)
 _KEEP_TEXT = ("literal", "literal_block", "doctest_block", "math", "math_block", "raw", "comment")
 
 
 def _join_japanese_lines(app: Sphinx, doctree: Any, docname: str) -> None:
     """Remove the line breaks of the Markdown source that fall between two Japanese characters (also across
     an inline element such as ``**強調**``), or after Japanese punctuation: a browser would show each as a
-    space. Breaks next to Latin words, formulas and inline code stay spaces (「RMSProp は」); code blocks and
-    outputs are untouched. myst-parser gives each soft line break its own Text node ("\\n")."""
+    space; also the space after 「**…。**」 that CommonMark needs to close the bold. Breaks next to Latin
+    words, formulas and inline code stay spaces (「RMSProp は」); code blocks and outputs are untouched.
+    myst-parser gives each soft line break its own Text node ("\\n")."""
     from docutils import nodes
 
     def edge(node: Any, end: int) -> str:
@@ -264,7 +269,11 @@ def _join_japanese_lines(app: Sphinx, doctree: Any, docname: str) -> None:
     for text in list(doctree.findall(nodes.Text)):
         parent = text.parent
         value = str(text)
-        if "\n" not in value or parent is None or any(a.tagname in _KEEP_TEXT for a in _ancestors(parent)):
+        if (
+            not ("\n" in value or " " in value)
+            or parent is None
+            or any(a.tagname in _KEEP_TEXT for a in _ancestors(parent))
+        ):
             continue
         index = _position(parent, text)
         siblings = parent.children

@@ -127,6 +127,8 @@ def test_line_breaks_inside_japanese_sentences_are_removed():
     # myst-parser's soft line break is a Text node of its own
     assert _joined("RMSProp", "\n", "は", "\n", "次へ") == "RMSProp\nは次へ"  # each break in its own place
     assert _joined("ではなく", "\n", "", "**減衰する平均**") == "ではなく減衰する平均"  # empty Text skipped
+    assert _joined("**2/L は目安です。**", " 二次関数なら") == "2/L は目安です。二次関数なら"
+    assert _joined("学習率、 慣性と", "**θ**", " を使う。 RMSProp") == "学習率、慣性とθ を使う。 RMSProp"
     assert _joined("一方なので、", "\n", "長い坂", "\n", "**減衰**") == "一方なので、長い坂減衰"
     assert _joined("ライブラリの", "\n", "RMSProp", "\n", "$x$", "\n", "で") == "ライブラリの\nRMSProp\nx\nで"
 

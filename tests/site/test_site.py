@@ -110,6 +110,15 @@ def test_page_is_self_contained_and_readable(page, site_url, path):
     text = page.inner_text("main")
     assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text), "no Japanese text"
     assert "Traceback" not in text, f"a traceback is shown on {path}"
+    # no space inside a Japanese sentence where the Markdown source wrapped a line (_join_japanese_lines):
+    # textContent keeps the source's line breaks, which the browser would draw as spaces
+    prose = page.evaluate(
+        "() => [...document.querySelectorAll('article.bd-article p')].map(p => p.textContent)"
+    )
+    ja = "\u3040-\u30ff\u4e00-\u9fff"
+    gap = re.compile(f"[{ja}]\n[{ja}]|[、。][ \n]+[{ja}]")
+    gaps = [t[max(0, m.start() - 6) : m.end() + 3] for t in prose for m in gap.finditer(t)]
+    assert gaps == [], f"spaces inside Japanese sentences on {path}: {gaps[:5]}"
     # what the code printed (outputs, stderr): no error or warning may reach the reader
     outputs = "\n".join(page.locator("main .cell_output").all_inner_texts())
     bad = re.search(r"\w*(Error|Warning)\b|Traceback|stderr", outputs)
