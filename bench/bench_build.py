@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from check_reproducible import book_build_command
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,11 +66,9 @@ def build_jobs() -> int:
 
 def cold_build() -> tuple[float, dict[str, float], str]:
     out = Path(tempfile.mkdtemp(prefix="lropt-bench-build-"))
-    # the command of make book: jupyter-book build with the chapters executed on every core
-    jb = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "_ext" / "build_book.py")]
     start = time.perf_counter()
     proc = subprocess.run(
-        [*jb, "build", str(ROOT), "--builder", "html", "--path-output", str(out)],
+        book_build_command(out),
         capture_output=True,
         text=True,
         check=False,

@@ -21,14 +21,20 @@ from pathlib import Path
 from myst_nb.core.utils import coalesce_streams
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def book_build_command(out: Path) -> list[str]:
+    """The command of make book (jupyter-book build, chapters executed on every core), into ``out``."""
+    python, script = ROOT / ".venv" / "bin" / "python", ROOT / "_ext" / "build_book.py"
+    return [str(python), str(script), "build", str(ROOT), "--builder", "html", "--path-output", str(out)]
+
+
 _MODEL_ID = re.compile(r'"model_id":\s*"[0-9a-f]+"')
 
 
 def build(out: Path) -> Path:
-    # the command of make book: jupyter-book build with the chapters executed on every core
-    jb = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "_ext" / "build_book.py")]
     proc = subprocess.run(
-        [*jb, "build", str(ROOT), "--builder", "html", "--path-output", str(out)],
+        book_build_command(out),
         capture_output=True,
         text=True,
         check=False,

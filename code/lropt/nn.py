@@ -94,21 +94,27 @@ class MLP:
     def copy_params(self) -> dict[str, np.ndarray]:
         return {k: v.copy() for k, v in self.params.items()}
 
-    def _forward(self, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-        """The input and every layer's output (ReLU after every layer but the last), and the scores."""
+    def _forward(
+        self, x: np.ndarray, params: dict[str, np.ndarray] | None = None
+    ) -> tuple[list[np.ndarray], np.ndarray]:
+        """The input and every layer's output (ReLU after every layer but the last), and the scores.
+
+        ``params`` (default ``self.params``) may stack several networks' weights: ``W1`` (runs, 2, 32) with
+        ``b1`` (runs, 1, 32) gives every output a leading axis of runs (``sweep_learning_rate``)."""
+        params = self.params if params is None else params
         activations = [x]
         h = x
         for i in range(1, self.layers + 1):
-            z = h @ self.params[f"W{i}"] + self.params[f"b{i}"]
+            z = h @ params[f"W{i}"] + params[f"b{i}"]
             h = np.maximum(z, 0.0) if i < self.layers else z
             activations.append(h)
         return activations, h
 
     @staticmethod
     def _softmax(scores: np.ndarray) -> np.ndarray:
-        shifted = scores - scores.max(axis=1, keepdims=True)
+        shifted = scores - scores.max(axis=-1, keepdims=True)
         e = np.exp(shifted)
-        return e / e.sum(axis=1, keepdims=True)
+        return e / e.sum(axis=-1, keepdims=True)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The class with the largest score for every row of ``x``."""
@@ -297,24 +303,17 @@ def _train_in_lockstep(
     layers = net.layers
     stacked = {k: np.repeat(v[np.newaxis], runs, axis=0) for k, v in net.params.items()}
     views = [{k: v[r] for k, v in stacked.items()} for r in range(runs)]
+    # the biases as (runs, 1, n) views, so that MLP._forward adds each run's own to its rows
+    broadcast = {k: v[:, np.newaxis, :] if k.startswith("b") else v for k, v in stacked.items()}
     for opt in optimizers:
         if hasattr(opt, "reset"):
             opt.reset()
     updates = [_update_checking_first(opt) for opt in optimizers]
 
     def forward(x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-        activations = [x]
-        h = x
-        for i in range(1, layers + 1):
-            z = h @ stacked[f"W{i}"] + stacked[f"b{i}"][:, np.newaxis, :]
-            h = np.maximum(z, 0.0) if i < layers else z
-            activations.append(h)
-        return activations, h
+        return net._forward(x, broadcast)
 
-    def softmax(scores: np.ndarray) -> np.ndarray:
-        shifted = scores - scores.max(axis=-1, keepdims=True)
-        e = np.exp(shifted)
-        return e / e.sum(axis=-1, keepdims=True)
+    softmax = MLP._softmax
 
     def losses_of(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
         # C order, so that each run's mean adds its numbers in train's (pairwise) order
