@@ -2,6 +2,7 @@
 be vouched for so that Sphinx reads in parallel at all."""
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ _EXT = Path(__file__).resolve().parents[1] / "_ext"
 def _load(name):
     spec = importlib.util.spec_from_file_location(name, _EXT / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # so that worker processes can find its functions by name
     spec.loader.exec_module(module)
     return module
 
@@ -46,3 +48,20 @@ def test_the_pdf_only_latex_extension_stays_off():
     """Its setup declares nothing, which would make Sphinx read (and execute) the chapters one at a time."""
     config = (_EXT.parent / "_config.yml").read_text(encoding="utf-8")
     assert "use_jupyterbook_latex: false" in config
+
+
+def test_the_build_skips_rfc3987_syntax_and_still_validates_the_config():
+    """jsonschema treats the blocked package as absent; Jupyter Book's config validation is unchanged."""
+    import subprocess
+
+    code = (
+        "import sys; sys.path.insert(0, '_ext'); import build_book; build_book.skip_slow_optional_imports()\n"
+        "from pathlib import Path; import jsonschema; from jupyter_book.config import get_final_config\n"
+        "config, _ = get_final_config(user_yaml=Path('_config.yml'), sourcedir=Path('.'),"
+        " cli_config={'latex_individualpages': False}, raise_on_invalid=True)\n"
+        "assert config['nb_execution_mode'] == 'force', config['nb_execution_mode']\n"
+        "assert 'rfc3987_syntax' not in {m for m in sys.modules if sys.modules[m] is not None}\n"
+        "print('ok')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=_EXT.parent, capture_output=True, text=True)
+    assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
