@@ -9,7 +9,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # matplotlib: kernels choose their own backend (an inherited MPLBACKEND changes outputs, DESIGN §9)
 unexport MPLBACKEND
 
-.PHONY: install bytecode book test lint unit nbval build-strict site repro lab bench clean
+.PHONY: install bytecode book preview test lint unit nbval build-strict site repro lab bench clean
 
 install: $(STAMP)
 
@@ -33,6 +33,13 @@ book: $(STAMP) bytecode
 	rm -rf _build/html
 	$(JB) build . --builder html --all
 	@echo "本が完成しました / book built: $(CURDIR)/_build/html/index.html"
+
+# the author's edit loop: like make book, but a chapter whose code cells (and code/lropt, requirements.txt) are
+# unchanged is not executed again: its outputs come from _build/.jupyter_cache (_ext/build_book.py)
+preview: $(STAMP) bytecode
+	rm -rf _build/html
+	$(JB) build . --builder html --all --execute-cache
+	@echo "本が完成しました（変更のない章はキャッシュの出力） / book built from the cache: $(CURDIR)/_build/html/index.html"
 
 # the reproducibility check builds once more and compares with build-strict's build (make repro builds twice)
 test: lint unit nbval build-strict site

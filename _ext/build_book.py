@@ -1,4 +1,5 @@
-"""``jupyter-book build`` with Sphinx reading the pages on every CPU core (make book, make build-strict).
+"""``jupyter-book build`` with Sphinx reading the pages on every CPU core (make book, make build-strict), or with
+the notebooks' outputs taken from a cache while the author edits (make preview).
 
 Jupyter Book 1 reads (and, with myst-nb, executes) the chapters one after another: its command line has no
 ``-j`` option, although its ``build_sphinx`` passes a job count to Sphinx. Executing a notebook keeps one core
@@ -8,13 +9,35 @@ command line, arguments unchanged, with that count set to the number of cores (o
 Every extension the book loads must declare parallel reading safe, otherwise Sphinx warns and reads one page at
 a time: ``_config.yml`` turns off the PDF-only sphinx-jupyterbook-latex, and ``lropt_site`` vouches for
 sphinx-multitoc-numbering (see ``_mark_parallel_safe`` there).
+
+``--execute-cache`` (this script's own option, taken out of the arguments) is the author's edit loop:
+``execute_notebooks: cache`` instead of the ``force`` of ``_config.yml``. A notebook whose code cells are
+unchanged is not executed again; its outputs come from jupyter-cache. That cache only looks at the notebook,
+so it would keep serving outputs computed by an older ``lropt``: the cache folder is therefore named after a
+hash of everything the kernels run besides the notebook (``code/lropt``, ``requirements.txt``, the Python
+version). Changing any of those starts an empty cache and every chapter is executed again; folders of other
+hashes are deleted. jupyter-cache keeps its records in one SQLite file, which two Sphinx processes writing at
+once can leave "database is locked" (a known failure of parallel builds with the cache), so Sphinx reads one
+page at a time in this mode. Before it starts, the chapters missing from the cache are executed here, one per
+core at a time, exactly as myst-nb would (same notebook, folder, timeout and error policy), and this one
+process writes them to the cache; Sphinx then finds them there. A chapter that fails is not cached: Sphinx
+executes it once more and reports the error as usual.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import shutil
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE_OPTION = "--execute-cache"
 
 
 def jobs() -> int:
@@ -24,6 +47,130 @@ def jobs() -> int:
             raise SystemExit(f"LROPT_BUILD_JOBS must be a positive integer, got {value!r}")
         return int(value)
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def kernel_inputs_key(root: Path = ROOT) -> str:
+    """A hash of what the notebooks' outputs depend on besides the notebooks themselves.
+
+    Every file of ``code/lropt`` (sources and data; not compiled bytecode) by path and content, the pinned
+    packages (``requirements.txt``) and the Python version.
+    """
+    digest = hashlib.sha256()
+    package = root / "code" / "lropt"
+    files = sorted(
+        p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    digest.update((root / "requirements.txt").read_bytes() + b"\0")
+    digest.update(sys.version.encode())
+    return digest.hexdigest()[:16]
+
+
+def cache_path(root: Path = ROOT, cache_root: Path | None = None) -> Path:
+    """The cache folder of the current ``kernel_inputs_key``; the folders of other keys are removed."""
+    cache_root = root / "_build" / ".jupyter_cache" if cache_root is None else cache_root
+    current = cache_root / f"lropt-{kernel_inputs_key(root)}"
+    if cache_root.is_dir():
+        for stale in cache_root.glob("lropt-*"):
+            if stale != current and stale.is_dir():
+                shutil.rmtree(stale)
+    return current
+
+
+def toc_notebooks(root: Path = ROOT) -> list[Path]:
+    """The notebooks that ``_toc.yml`` lists, in its order."""
+    import yaml
+
+    files: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if isinstance(node.get(key), str):
+                    files.append(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")))
+    paths = [root / (f if f.endswith(".ipynb") else f + ".ipynb") for f in files]
+    return [p for p in paths if p.is_file()]
+
+
+def _execution_timeout(root: Path) -> int:
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    return int((config.get("execute") or {}).get("timeout", 30))
+
+
+def _execute(path: Path, timeout: int) -> tuple[Any, float, str | None]:
+    """Execute ``path`` as myst-nb's cache mode does; the executed notebook, seconds, and the error if any."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    notebook = nbformat.read(path, as_version=4)
+    result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False)
+    return notebook, result.time, None if result.err is None else (result.exc_string or repr(result.err))
+
+
+def prefill_cache(cache_dir: Path, notebooks: list[Path], job_count: int, timeout: int) -> list[Path]:
+    """Execute the ``notebooks`` the cache lacks, ``job_count`` at a time, and cache those that succeed.
+
+    Returns the notebooks executed successfully."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(cache_dir))
+    missing = []
+    for path in notebooks:
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            missing.append(path)
+    if not missing:
+        return []
+    start = time.perf_counter()
+    done = []
+    with ProcessPoolExecutor(max_workers=min(job_count, len(missing))) as pool:
+        results = pool.map(_execute, missing, [timeout] * len(missing))
+        for path, (notebook, seconds, error) in zip(missing, results, strict=True):
+            name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            if error is not None:
+                print(f"{name}: execution failed; the build runs it again and reports the error", flush=True)
+                continue
+            record = cache.add_nb_to_project(str(path))
+            cache.cache_notebook_bundle(
+                CacheBundleIn(notebook, record.uri, data={"execution_seconds": seconds}),
+                check_validity=False,
+                overwrite=True,
+            )
+            done.append(path)
+            print(f"{name}: executed in {seconds:.1f} s and cached", flush=True)
+    print(
+        f"executed {len(done)} of {len(notebooks)} notebooks ({job_count} at a time) "
+        f"in {time.perf_counter() - start:.1f} s; the others came from the cache",
+        flush=True,
+    )
+    return done
+
+
+def build_options(argv: list[str]) -> tuple[list[str], dict[str, Any], int]:
+    """The arguments for jupyter-book, the Sphinx settings to override, and the number of jobs.
+
+    With ``--execute-cache`` the chapters missing from the cache are executed (and cached) first."""
+    if CACHE_OPTION not in argv:
+        return argv, {}, jobs()
+    args = [a for a in argv if a != CACHE_OPTION]
+    folder = cache_path()
+    prefill_cache(folder, toc_notebooks(), jobs(), _execution_timeout(ROOT))
+    overrides = {"nb_execution_mode": "cache", "nb_execution_cache_path": str(folder)}
+    return args, overrides, 1
 
 
 def skip_slow_optional_imports() -> None:
@@ -44,9 +191,16 @@ def main() -> int:
     import jupyter_book.sphinx
     from jupyter_book.cli.main import main as jupyter_book_main
 
-    # the command imports build_sphinx from this module when it runs, so the patched one is used
-    jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_sphinx, jobs=jobs())
-    return jupyter_book_main(args=sys.argv[1:], prog_name="jupyter-book")
+    args, overrides, job_count = build_options(sys.argv[1:])
+    build_sphinx = jupyter_book.sphinx.build_sphinx
+
+    @functools.wraps(build_sphinx)
+    def build(*a: Any, confoverrides: dict[str, Any] | None = None, **kw: Any) -> Any:
+        return build_sphinx(*a, confoverrides={**(confoverrides or {}), **overrides}, jobs=job_count, **kw)
+
+    # the command imports build_sphinx from this module when it runs, so the wrapped one is used
+    jupyter_book.sphinx.build_sphinx = build
+    return jupyter_book_main(args=args, prog_name="jupyter-book")
 
 
 if __name__ == "__main__":
