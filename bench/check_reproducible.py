@@ -46,17 +46,38 @@ def build(out: Path) -> Path:
 
 
 def as_shown(cell_outputs: list[dict]) -> list[dict]:
-    """A cell's outputs as the pages show them: printed text joined per stream by myst-nb's own
-    ``coalesce_streams`` (``nb_merge_streams: true``).
+    """A cell's outputs as the pages show them: its printed text as one output per stream.
 
-    How a cell's printed text is cut into stream messages depends on timing (the kernel flushes its
-    buffer every few tenths of a second), so the same text can arrive as one output or as two.
+    How a cell's printed text is cut into stream messages depends on timing (the kernel flushes its buffer
+    every few tenths of a second), so the same text can arrive as one output or as several. The pages join
+    them with myst-nb's ``coalesce_streams`` (``nb_merge_streams: true``), which appends the later pieces to
+    the first one *in place*; the notebook myst-nb then writes to ``jupyter_execute`` keeps the later pieces
+    as well. So in those files the first output of a stream already holds the whole text and the later ones
+    repeat its end: they are dropped here, not joined again (which would show that text twice). If the first
+    output does not end with them, myst-nb no longer works that way and this raises instead of guessing.
     """
-    joined = [
-        {**out, "text": "".join(out["text"])} if out.get("output_type") == "stream" else out
-        for out in cell_outputs
-    ]
-    return coalesce_streams(joined)
+    shown: list[dict] = []
+    first: dict[str, dict] = {}
+    later: dict[str, list[str]] = {}
+    for out in cell_outputs:
+        if out.get("output_type") != "stream":
+            shown.append(out)
+            continue
+        out = {**out, "text": "".join(out["text"])}
+        if out["name"] in first:
+            later[out["name"]].append(out["text"])
+            continue
+        first[out["name"]] = out
+        later[out["name"]] = []
+        shown.append(out)
+    for name, pieces in later.items():
+        tail = "".join(piece.rstrip() + "\n" for piece in pieces if piece.rstrip())
+        if not first[name]["text"].endswith(tail) and not any(c in tail for c in "\r\b"):
+            raise ValueError(
+                f"the later {name} outputs of a cell are not already joined to its first one, as myst-nb's "
+                "coalesce_streams (nb_merge_streams) leaves them in jupyter_execute; check that function"
+            )
+    return coalesce_streams(shown)
 
 
 def outputs(executed: Path) -> dict[str, str]:
