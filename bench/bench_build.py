@@ -47,8 +47,7 @@ def empty_notebook_seconds(repeats: int = 5) -> float:
     """Median wall time to start the python3 kernel and execute one empty cell.
 
     One untimed run first: this process's first execution also imports what nbclient and nbformat load
-    lazily (jsonschema alone takes about 3 s here), which is not the kernel's cost. A few starts here take
-    about 3 s longer than the rest; the median ignores them."""
+    lazily (jsonschema alone takes about 3 s here), which is not the kernel's cost."""
     _seconds("")
     return sorted(_seconds("") for _ in range(repeats))[repeats // 2]
 
@@ -75,12 +74,17 @@ def imports_seconds() -> float:
     return sorted(times)[len(times) // 2]
 
 
-def build_jobs() -> int:
-    """How many chapters make book executes at once (_ext/build_book.py)."""
+def _build_book():
+    """_ext/build_book.py, make book's command, as a module."""
     spec = importlib.util.spec_from_file_location("build_book", ROOT / "_ext" / "build_book.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.jobs()
+    return module
+
+
+def build_jobs() -> int:
+    """How many chapters make book executes at once."""
+    return _build_book().jobs()
 
 
 def cold_build() -> tuple[float, dict[str, float], str]:
@@ -132,6 +136,7 @@ def preview_builds() -> tuple[float, float, int]:
 
 
 def main() -> int:
+    _build_book().fast_kernel_shutdown()  # kernels stop as in the build, for the floor and each chapter alone
     floor_one = empty_notebook_seconds()
     imports_one = imports_seconds()
     elapsed, executed, _ = cold_build()

@@ -169,3 +169,26 @@ def test_the_build_skips_rfc3987_syntax_and_still_validates_the_config():
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=_EXT.parent, capture_output=True, text=True)
     assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+@pytest.mark.filterwarnings(
+    "ignore:'BaseCommand' is deprecated:DeprecationWarning"
+)  # jupyter_book's CLI, click
+def test_the_build_stops_each_kernel_at_once(monkeypatch):
+    """main() switches nbclient to an immediate kernel shutdown before Jupyter Book starts executing."""
+    import jupyter_book.cli.main
+    from nbclient import NotebookClient
+
+    trait = NotebookClient.class_traits()["shutdown_kernel"]
+    monkeypatch.setattr(trait, "default_value", "graceful")  # restored after the test
+    seen = []
+
+    def fake_jupyter_book(args, prog_name):
+        seen.append((args, NotebookClient(__import__("nbformat").v4.new_notebook()).shutdown_kernel))
+        return 0
+
+    monkeypatch.setattr(jupyter_book.cli.main, "main", fake_jupyter_book)
+    monkeypatch.setattr(build_book, "skip_slow_optional_imports", lambda: None)  # not this process's business
+    monkeypatch.setattr(sys, "argv", ["build_book.py", "build", ".", "--all"])
+    assert build_book.main() == 0
+    assert seen == [(["build", ".", "--all"], "immediate")]
