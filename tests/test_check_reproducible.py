@@ -1,53 +1,97 @@
-"""bench/check_reproducible.py: outputs compared as the pages show them, whatever the timing of printed text."""
+"""bench/check_reproducible.py compares what the pages show: printed text is joined, real changes are not."""
 
+from __future__ import annotations
+
+import copy
+import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from myst_nb.core.utils import coalesce_streams
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import check_reproducible  # noqa: E402
-
-WHOLE = "y₀  SGD\n0.01  43\n0.001  67\n1e-06  139\n（離れたステップ）\n"
-PIECES = ["y₀  SGD\n0.01  43\n", "0.001  67\n", "1e-06  139\n（離れたステップ）\n"]
-
-
-def _stream(text, name="stdout"):
-    return nbformat.v4.new_output("stream", name=name, text=text)
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("check_reproducible", ROOT / "bench" / "check_reproducible.py")
+check = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check)
 
 
-def _as_written(outputs):
-    """What myst-nb leaves in jupyter_execute: it merges the cell's streams for the page, in place, and then
-    writes the cell's outputs (the ipynb form: text as a list of lines)."""
-    coalesce_streams(outputs)
-    return json.loads(
-        nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=outputs)]))
-    )["cells"][0]["outputs"]
+def stream(text, name="stdout"):
+    return {"output_type": "stream", "name": name, "text": text}
 
 
-def test_text_printed_in_one_piece_or_in_several_is_the_same_output():
-    one = check_reproducible.as_shown(_as_written([_stream(WHOLE)]))
-    several = check_reproducible.as_shown(_as_written([_stream(p) for p in PIECES]))
-    assert one == several
-    assert [o["text"] for o in several] == [WHOLE]  # once, not with its end repeated
+def as_written(outputs: list[dict]) -> list[dict]:
+    """A cell's outputs as myst-nb leaves them in jupyter_execute: with ``nb_merge_streams`` it joins each
+    stream's pieces for the page by appending them to the first piece in place, then writes all of them."""
+    nodes = [nbformat.from_dict(copy.deepcopy(out)) for out in outputs]
+    for node in nodes:
+        if node.get("output_type") == "stream" and isinstance(node["text"], list):
+            node["text"] = "".join(node["text"])  # as nbformat reads a notebook
+    coalesce_streams(nodes)
+    return json.loads(json.dumps(nodes))
 
 
-def test_other_outputs_keep_their_place_and_stderr_stays_apart():
-    image = nbformat.v4.new_output("display_data", data={"image/png": "iVBOR"})
-    written = _as_written([_stream(PIECES[0]), image, _stream("注意\n", "stderr"), _stream(PIECES[1])])
-    shown = check_reproducible.as_shown(written)
-    assert [(o["output_type"], o.get("name")) for o in shown] == [
-        ("stream", "stdout"),
-        ("display_data", None),
-        ("stream", "stderr"),
-    ]
-    assert shown[0]["text"] == PIECES[0] + PIECES[1]
+def write(folder: Path, outputs: list[dict]) -> Path:
+    folder.mkdir()
+    nb = {"cells": [{"cell_type": "code", "outputs": as_written(outputs)}]}
+    (folder / "a.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return folder
 
 
-def test_pieces_that_myst_nb_did_not_join_are_an_error_not_a_guess():
-    raw = json.loads(json.dumps([_stream(p) for p in PIECES]))
+def test_printed_text_cut_differently_is_the_same(tmp_path):
+    one = write(tmp_path / "one", [stream(["a\n", "b\n", "c\n"])])
+    two = write(tmp_path / "two", [stream(["a\n", "b\n"]), stream(["c\n"])])
+    three = write(tmp_path / "three", [stream("a\n"), stream("b\n"), stream("c\n")])
+    assert check.outputs(one) == check.outputs(two) == check.outputs(three)
+    [shown] = check.outputs(three).values()
+    assert json.loads(shown)["text"] == "a\nb\nc\n"  # once: the pieces myst-nb left are not joined again
+
+
+def test_changed_text_stdout_versus_stderr_and_figures_still_differ(tmp_path):
+    base = check.outputs(write(tmp_path / "base", [stream("a\nb\n")]))
+    changed = check.outputs(write(tmp_path / "changed", [stream("a\nB\n")]))
+    other_stream = check.outputs(write(tmp_path / "err", [stream("a\n"), stream("b\n", "stderr")]))
+    figure = {"output_type": "display_data", "data": {"image/png": "AAAA"}, "metadata": {}}
+    between = check.outputs(write(tmp_path / "fig", [stream("a\n"), figure, stream("b\n")]))
+    for other in (changed, other_stream, between):
+        assert other != base
+
+
+def test_pieces_that_myst_nb_did_not_join_are_an_error_not_a_guess(tmp_path):
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    nb = {"cells": [{"cell_type": "code", "outputs": [stream("a\n"), stream("b\n")]}]}
+    (folder / "a.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     with pytest.raises(ValueError, match="coalesce_streams"):
-        check_reproducible.as_shown(raw)
+        check.outputs(folder)
+
+
+def test_widget_model_ids_are_ignored(tmp_path):
+    def widget(model_id):
+        view = {"model_id": model_id, "version_major": 2, "version_minor": 0}
+        data = {"application/vnd.jupyter.widget-view+json": view, "text/html": "<div>x</div>"}
+        return {"output_type": "display_data", "data": data, "metadata": {}}
+
+    one = write(tmp_path / "one", [widget("0123abcd")])
+    two = write(tmp_path / "two", [widget("ffff9999")])
+    assert check.outputs(one) == check.outputs(two)
+
+
+def test_against_an_earlier_build_builds_once_and_names_what_differs(tmp_path, monkeypatch, capsys):
+    earlier = write(tmp_path / "earlier", [stream("a\n")])
+    built = []
+
+    def fake_build(out):
+        built.append(out)
+        return write(out / "executed", [stream(text)])
+
+    monkeypatch.setattr(check, "build", fake_build)
+    text = "a\n"
+    assert check.main(["--against", str(earlier)]) == 0
+    assert len(built) == 1
+    text = "changed\n"
+    assert check.main(["--against", str(earlier)]) == 1
+    assert "a.ipynb cell 0 output 0" in capsys.readouterr().out
+    assert check.main(["--against", str(tmp_path / "nothing")]) == 1
+    assert len(built) == 2  # no build when there is nothing to compare with
