@@ -8,7 +8,9 @@ command line, arguments unchanged, with that count set to the number of cores (o
 
 Every extension the book loads must declare parallel reading safe, otherwise Sphinx warns and reads one page at
 a time: ``_config.yml`` turns off the PDF-only sphinx-jupyterbook-latex, and ``lropt_site`` vouches for
-sphinx-multitoc-numbering (see ``_mark_parallel_safe`` there).
+sphinx-multitoc-numbering (see ``_mark_parallel_safe`` there). Two more settings of this process save time in
+every build: jsonschema does not load ``rfc3987_syntax`` (``skip_slow_optional_imports``) and each notebook's
+kernel is stopped at once after its last cell (``fast_kernel_shutdown``).
 
 ``--execute-cache`` (this script's own option, taken out of the arguments) is the author's edit loop:
 ``execute_notebooks: cache`` instead of the ``force`` of ``_config.yml``. A notebook whose code cells are
