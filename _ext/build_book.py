@@ -70,36 +70,21 @@ def kernel_inputs_key(root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_path(root: Path = ROOT, cache_root: Path | None = None) -> Path:
+def cache_path(root: Path = ROOT) -> Path:
     """The cache folder of the current ``kernel_inputs_key``; the folders of other keys are removed."""
-    cache_root = root / "_build" / ".jupyter_cache" if cache_root is None else cache_root
+    cache_root = root / "_build" / ".jupyter_cache"
     current = cache_root / f"lropt-{kernel_inputs_key(root)}"
-    if cache_root.is_dir():
-        for stale in cache_root.glob("lropt-*"):
-            if stale != current and stale.is_dir():
-                shutil.rmtree(stale)
+    for stale in cache_root.glob("lropt-*"):
+        if stale != current and stale.is_dir():
+            shutil.rmtree(stale)
     return current
 
 
 def toc_notebooks(root: Path = ROOT) -> list[Path]:
-    """The notebooks that ``_toc.yml`` lists, in its order."""
-    import yaml
+    """The notebooks that ``_toc.yml`` lists, in its order (read by Jupyter Book's own toc parser)."""
+    from sphinx_external_toc.parsing import parse_toc_yaml
 
-    files: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("root", "file"):
-                if isinstance(node.get(key), str):
-                    files.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8")))
-    paths = [root / (f if f.endswith(".ipynb") else f + ".ipynb") for f in files]
+    paths = [root / f"{docname}.ipynb" for docname in parse_toc_yaml(root / "_toc.yml")]
     return [p for p in paths if p.is_file()]
 
 
@@ -110,12 +95,11 @@ def _execution_timeout(root: Path) -> int:
     return int((config.get("execute") or {}).get("timeout", 30))
 
 
-def _execute(path: Path, timeout: int) -> tuple[Any, float, str | None]:
-    """Execute ``path`` as myst-nb's cache mode does; the executed notebook, seconds, and the error if any."""
-    import nbformat
+def _execute(path: Path, notebook: Any, timeout: int) -> tuple[Any, float, str | None]:
+    """Execute ``notebook`` (read from ``path``) as myst-nb's cache mode does; the executed notebook, seconds,
+    and the error if any."""
     from jupyter_cache.executors.utils import single_nb_execution
 
-    notebook = nbformat.read(path, as_version=4)
     result = single_nb_execution(notebook, cwd=str(path.parent), timeout=timeout, allow_errors=False)
     return notebook, result.time, None if result.err is None else (result.exc_string or repr(result.err))
 
@@ -129,18 +113,19 @@ def prefill_cache(cache_dir: Path, notebooks: list[Path], job_count: int, timeou
     from jupyter_cache.base import CacheBundleIn
 
     cache = get_cache(str(cache_dir))
-    missing = []
+    missing = {}
     for path in notebooks:
+        notebook = nbformat.read(path, as_version=4)
         try:
-            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+            cache.match_cache_notebook(notebook)
         except KeyError:
-            missing.append(path)
+            missing[path] = notebook
     if not missing:
         return []
     start = time.perf_counter()
     done = []
     with ProcessPoolExecutor(max_workers=min(job_count, len(missing))) as pool:
-        results = pool.map(_execute, missing, [timeout] * len(missing))
+        results = pool.map(_execute, missing, missing.values(), [timeout] * len(missing))
         for path, (notebook, seconds, error) in zip(missing, results, strict=True):
             name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
             if error is not None:

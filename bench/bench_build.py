@@ -24,6 +24,10 @@ from check_reproducible import book_build_command
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+# _ext/build_book.py, make book's command: how many chapters it executes at once, how it stops kernels
+_spec = importlib.util.spec_from_file_location("build_book", ROOT / "_ext" / "build_book.py")
+build_book = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build_book)
 
 
 def _seconds(source: str) -> float:
@@ -72,19 +76,6 @@ def imports_seconds() -> float:
         first = next(c.source for c in nb.cells if c.cell_type == "code")
         times.append(_seconds(first))
     return sorted(times)[len(times) // 2]
-
-
-def _build_book():
-    """_ext/build_book.py, make book's command, as a module."""
-    spec = importlib.util.spec_from_file_location("build_book", ROOT / "_ext" / "build_book.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def build_jobs() -> int:
-    """How many chapters make book executes at once."""
-    return _build_book().jobs()
 
 
 def cold_build() -> tuple[float, dict[str, float], str]:
@@ -136,7 +127,7 @@ def preview_builds() -> tuple[float, float, int]:
 
 
 def main() -> int:
-    _build_book().fast_kernel_shutdown()  # kernels stop as in the build, for the floor and each chapter alone
+    build_book.fast_kernel_shutdown()  # kernels stop as in the build, for the floor and each chapter alone
     floor_one = empty_notebook_seconds()
     imports_one = imports_seconds()
     elapsed, executed, _ = cold_build()
@@ -162,11 +153,11 @@ def main() -> int:
     )
     print(
         "  alone: one kernel at a time, measured like the floor (this is the figure to compare with it); "
-        f"in the build: make book runs {build_jobs()} at a time, so each shares the cores with another kernel "
+        f"in the build: make book runs {build_book.jobs()} at a time, so each shares the cores with another kernel "
         "and Sphinx"
     )
     print(
-        f"cold build (make book's command, fresh output dir, {build_jobs()} chapters at a time): "
+        f"cold build (make book's command, fresh output dir, {build_book.jobs()} chapters at a time): "
         f"{elapsed:.1f} s (target ≤ 90 s)"
     )
     filling, warm, filled = preview_builds()
