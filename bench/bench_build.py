@@ -5,12 +5,15 @@ unchanged chapters come from the execution cache).
 The floor is N × the time to start the same kernel and execute one empty cell (N = number of notebooks): no
 build can be faster than starting N kernels. Beside it, the time a notebook needs for its imports alone (numpy,
 matplotlib with the Japanese font, ipywidgets, lropt). Targets (issue 7): the cold build ≤ 90 s after install on
-this 2-core machine, and notebook execution ≤ 4 × the floor.
+this 2-core machine, and notebook execution ≤ 4 × the floor. To show where the rest goes, each chapter also runs
+with its figures left unrendered (bench/kernel_skip_rendering.py): the differences are what rendering costs.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
+import os
 import re
 import shutil
 import subprocess
@@ -38,10 +41,14 @@ def _seconds(source: str) -> float:
     return _run(nb)
 
 
-def _run(nb: nbformat.NotebookNode) -> float:
+def _run(nb: nbformat.NotebookNode, kernel_arguments: list[str] | None = None) -> float:
     start = time.perf_counter()
     client = NotebookClient(
-        nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "chapters")}}
+        nb,
+        timeout=60,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "chapters")}},
+        extra_arguments=kernel_arguments or [],
     )
     client.execute()
     return time.perf_counter() - start
@@ -56,12 +63,71 @@ def empty_notebook_seconds(repeats: int = 5) -> float:
     return sorted(_seconds("") for _ in range(repeats))[repeats // 2]
 
 
-def alone_seconds() -> dict[str, float]:
-    """Each chapter executed on its own, as the floor is measured (same client, nothing running beside it)."""
-    return {
-        path.name: _run(nbformat.read(path, as_version=4))
-        for path in sorted((ROOT / "chapters").glob("*.ipynb"))
-    }
+SKIP_RENDERING = ROOT / "bench" / "kernel_skip_rendering.py"
+"""Run in the kernel before a chapter to leave its figures unrendered (see that file)."""
+
+MODES = ("as built", "no inline figures", "no figures at all")
+"""How :func:`alone_seconds` runs a chapter: as the book does; without rendering its inline figures; without
+rendering its slider figures either."""
+
+
+def _run_mode(nb: nbformat.NotebookNode, mode: str) -> float:
+    if mode == MODES[0]:
+        return _run(nb)
+    previous = os.environ.get("LROPT_BENCH_SKIP_EXPLORERS")
+    os.environ["LROPT_BENCH_SKIP_EXPLORERS"] = "1" if mode == MODES[2] else "0"  # the kernel inherits it
+    try:
+        return _run(nb, [f"--IPKernelApp.exec_files={SKIP_RENDERING}"])
+    finally:
+        if previous is None:
+            del os.environ["LROPT_BENCH_SKIP_EXPLORERS"]
+        else:
+            os.environ["LROPT_BENCH_SKIP_EXPLORERS"] = previous
+
+
+def alone_seconds(rounds: int = 2) -> dict[str, dict[str, float]]:
+    """Each chapter executed on its own, as the floor is measured (same client, nothing running beside it), in
+    each of :data:`MODES`: ``{mode: {notebook: seconds}}``.
+
+    The fastest of ``rounds`` runs, and the modes of one chapter run one after the other, so that a slow
+    moment of this shared machine does not land in one mode only and show up as a part of the breakdown."""
+    times: dict[str, dict[str, float]] = {mode: {} for mode in MODES}
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        for _ in range(rounds):
+            for mode in MODES:
+                seconds = _run_mode(nbformat.read(path, as_version=4), mode)
+                times[mode][path.name] = min(seconds, times[mode].get(path.name, math.inf))
+    return times
+
+
+def breakdown(
+    floor: float, imports: float, alone: float, no_figures: float, no_explorers: float
+) -> list[str]:
+    """Where the chapters' time goes, all seconds summed over the chapters run alone, and what the 4 × floor
+    target leaves for it.
+
+    ``floor``: N empty notebooks; ``imports``: N × (import cell alone − empty); ``alone``: the chapters;
+    ``no_figures``: the chapters with their inline figures not rendered; ``no_explorers``: neither inline nor
+    slider figures rendered.
+    """
+    figures, explorers = alone - no_figures, no_figures - no_explorers
+    rest = no_explorers - floor - imports
+    budget = 4 * floor
+    fixed = floor + imports + figures
+    rows = [
+        ("floor (N empty notebooks)", floor),
+        ("imports (numpy, matplotlib, ipywidgets, lropt)", imports),
+        ("rendering the inline figures", figures),
+        ("rendering the slider figures (live + static)", explorers),
+        ("computing and building the figures", rest),
+    ]
+    lines = [f"  {label:<48} {seconds:>6.1f} s {seconds / floor:>5.1f} × floor" for label, seconds in rows]
+    lines.append(f"  {'all notebooks alone':<48} {alone:>6.1f} s {alone / floor:>5.1f} × floor")
+    lines.append(
+        f"  target 4 × floor = {budget:.1f} s; floor + imports + inline figures alone = {fixed:.1f} s "
+        f"({'over' if fixed > budget else 'under'} it by {abs(fixed - budget):.1f} s, before any computing)"
+    )
+    return lines
 
 
 def imports_seconds() -> float:
@@ -139,7 +205,8 @@ def main() -> int:
         f"kernel start + a chapter's import cell alone (median): {imports_one:.2f} s "
         f"= {imports_one / floor_one:.1f} × empty, before any computing"
     )
-    alone = alone_seconds()
+    modes = alone_seconds()
+    alone = modes[MODES[0]]
     print(f"{'notebook':<24} {'alone':>9} {'× empty':>8} {'in the build':>13} {'× empty':>8}")
     for name in sorted(alone):
         seconds, built = alone[name], executed.get(name, float("nan"))
@@ -151,8 +218,14 @@ def main() -> int:
         f"{'all notebooks':<24} {total:>7.1f} s {total / (n * floor_one):>8.1f} "
         f"{total_built:>11.1f} s {total_built / (n * floor_one):>8.1f}"
     )
+    no_figures, no_explorers = (sum(modes[mode].values()) for mode in MODES[1:])
     print(
-        "  alone: one kernel at a time, measured like the floor (this is the figure to compare with it); "
+        "where the time of the notebooks alone goes (each part measured by leaving it out, fastest of 2 runs):"
+    )
+    for line in breakdown(n * floor_one, n * (imports_one - floor_one), total, no_figures, no_explorers):
+        print(line)
+    print(
+        "  alone: one kernel at a time, measured like the floor, fastest of 2 runs (the figure to compare with it); "
         f"in the build: make book runs {build_book.jobs()} at a time, so each shares the cores with another kernel "
         "and Sphinx"
     )
