@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 from check_reproducible import book_build_command
@@ -74,15 +75,9 @@ rendering its slider figures either."""
 def _run_mode(nb: nbformat.NotebookNode, mode: str) -> float:
     if mode == MODES[0]:
         return _run(nb)
-    previous = os.environ.get("LROPT_BENCH_SKIP_EXPLORERS")
-    os.environ["LROPT_BENCH_SKIP_EXPLORERS"] = "1" if mode == MODES[2] else "0"  # the kernel inherits it
-    try:
+    # the kernel inherits this process's environment
+    with mock.patch.dict(os.environ, {"LROPT_BENCH_SKIP_EXPLORERS": "1" if mode == MODES[2] else "0"}):
         return _run(nb, [f"--IPKernelApp.exec_files={SKIP_RENDERING}"])
-    finally:
-        if previous is None:
-            del os.environ["LROPT_BENCH_SKIP_EXPLORERS"]
-        else:
-            os.environ["LROPT_BENCH_SKIP_EXPLORERS"] = previous
 
 
 def alone_seconds(rounds: int = 2) -> dict[str, dict[str, float]]:
