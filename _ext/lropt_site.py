@@ -27,6 +27,7 @@
 * No stray spaces in Japanese sentences: the chapters wrap their Markdown lines, and Chromium draws each line
   break inside a paragraph as a space (「ので、 長い坂」「ます。 覚えている」, about 350 in the book). A line break
   between two Japanese characters, or after Japanese punctuation, is removed: see ``_join_japanese_lines``.
+* A cell's printed text shows the same in every build: see ``merge_streams``.
 """
 
 from __future__ import annotations
@@ -383,6 +384,40 @@ def _write_source_archive(app: Sphinx) -> None:
             archive.writestr(info, path.read_bytes(), compresslevel=9)
 
 
+def merge_streams(outputs: list[Any]) -> list[Any]:
+    """A cell's outputs with each stream's pieces joined exactly as the kernel sent them, then tidied by myst-nb's
+    own ``coalesce_streams`` (``nb_merge_streams: true``): backspaces and carriage returns, one final newline,
+    stderr after stdout. The outputs passed in are not changed (myst-nb's function edits them in place, and
+    they are the notebook written to ``jupyter_execute``).
+
+    How the kernel cuts printed text into pieces depends on timing: it sends what is buffered every few tenths
+    of a second, sometimes between ``print``'s text and its newline. myst-nb's function strips every piece's
+    trailing whitespace and adds one newline after it, so ``"a"`` then ``"\nb\n"`` showed as ``"a\n\nb\n"``
+    with a blank line that one piece ``"a\nb\n"`` does not have (05_adam cell 14 differed between two builds
+    of the same commit). Joined first, the page shows what JupyterLab shows, however the text was cut.
+    """
+    from myst_nb.core.utils import coalesce_streams
+
+    joined: list[Any] = []
+    streams: dict[str, Any] = {}
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            name = output["name"]
+            if name in streams:
+                streams[name]["text"] += output["text"]
+                continue
+            output = streams[name] = type(output)(output)  # a copy, with the same class (NotebookNode)
+        joined.append(output)
+    return coalesce_streams(joined)
+
+
+def _merge_streams_exactly() -> None:
+    """Make myst-nb's renderer (the only caller of ``coalesce_streams``) use :func:`merge_streams`."""
+    from myst_nb.core import render
+
+    render.coalesce_streams = merge_streams
+
+
 def _mark_parallel_safe(app: Sphinx) -> None:
     """Let Sphinx read the pages in parallel (``_ext/build_book.py``) although sphinx-multitoc-numbering, which
     sphinx-external-toc always loads, does not say whether that is safe. It is: it only replaces
@@ -395,6 +430,7 @@ def _mark_parallel_safe(app: Sphinx) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     _mark_parallel_safe(app)
+    _merge_streams_exactly()
     app.connect("builder-inited", _write_source_archive)
     app.connect("doctree-resolved", _describe_figures)
     app.connect("doctree-resolved", _join_japanese_lines)

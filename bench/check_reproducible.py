@@ -10,6 +10,7 @@ differ.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import shutil
@@ -18,9 +19,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from myst_nb.core.utils import coalesce_streams
-
 ROOT = Path(__file__).resolve().parents[1]
+# the book's Sphinx extension: merge_streams, how the pages join a cell's printed text
+_spec = importlib.util.spec_from_file_location("lropt_site", ROOT / "_ext" / "lropt_site.py")
+lropt_site = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lropt_site)
 
 
 def book_build_command(out: Path) -> list[str]:
@@ -46,38 +49,18 @@ def build(out: Path) -> Path:
 
 
 def as_shown(cell_outputs: list[dict]) -> list[dict]:
-    """A cell's outputs as the pages show them: its printed text as one output per stream.
+    """A cell's outputs as the pages show them: each stream's pieces joined by the book's ``merge_streams``.
 
     How a cell's printed text is cut into stream messages depends on timing (the kernel flushes its buffer
-    every few tenths of a second), so the same text can arrive as one output or as several. The pages join
-    them with myst-nb's ``coalesce_streams`` (``nb_merge_streams: true``), which appends the later pieces to
-    the first one *in place*; the notebook myst-nb then writes to ``jupyter_execute`` keeps the later pieces
-    as well. So in those files the first output of a stream already holds the whole text and the later ones
-    repeat its end: they are dropped here, not joined again (which would show that text twice). If the first
-    output does not end with them, myst-nb no longer works that way and this raises instead of guessing.
+    every few tenths of a second), so the same text can arrive as one output or as several; the notebooks in
+    ``jupyter_execute`` keep the pieces as they came.
     """
-    shown: list[dict] = []
-    first: dict[str, dict] = {}
-    later: dict[str, list[str]] = {}
-    for out in cell_outputs:
-        if out.get("output_type") != "stream":
-            shown.append(out)
-            continue
-        out = {**out, "text": "".join(out["text"])}
-        if out["name"] in first:
-            later[out["name"]].append(out["text"])
-            continue
-        first[out["name"]] = out
-        later[out["name"]] = []
-        shown.append(out)
-    for name, pieces in later.items():
-        tail = "".join(piece.rstrip() + "\n" for piece in pieces if piece.rstrip())
-        if not first[name]["text"].endswith(tail) and not any(c in tail for c in "\r\b"):
-            raise ValueError(
-                f"the later {name} outputs of a cell are not already joined to its first one, as myst-nb's "
-                "coalesce_streams (nb_merge_streams) leaves them in jupyter_execute; check that function"
-            )
-    return coalesce_streams(shown)
+    return lropt_site.merge_streams(
+        [
+            {**out, "text": "".join(out["text"])} if out.get("output_type") == "stream" else out
+            for out in cell_outputs
+        ]
+    )
 
 
 def outputs(executed: Path) -> dict[str, str]:

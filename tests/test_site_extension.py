@@ -1,8 +1,10 @@
-"""The book's Sphinx extension (_ext/lropt_site.py): Japanese line breaking around inline formulas."""
+"""The book's Sphinx extension (_ext/lropt_site.py): Japanese line breaking around inline formulas, the source
+archive, and printed text that shows the same however the kernel cut it."""
 
 import importlib.util
 from pathlib import Path
 
+import nbformat
 from docutils import nodes
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -142,3 +144,43 @@ def test_line_breaks_next_to_latin_words_formulas_and_code_stay():
     doc += block
     lropt_site._join_japanese_lines(None, doc, "page")
     assert block.astext() == "print('一\n二')"
+
+
+# ----------------------------------------------------------------- printed text: the same however it was cut
+
+
+def _stream(text, name="stdout"):
+    return nbformat.from_dict({"output_type": "stream", "name": name, "text": text})
+
+
+def test_printed_text_is_joined_as_sent_whatever_the_cut():
+    from myst_nb.core.utils import coalesce_streams
+
+    whole = lropt_site.merge_streams([_stream("a\nb\n")])
+    cut = [_stream("a"), _stream("\nb\n")]  # a print's text and its newline sent apart
+    assert lropt_site.merge_streams(cut) == whole
+    assert whole[0]["text"] == "a\nb\n"
+    assert cut[0]["text"] == "a"  # the notebook's own outputs are left as they were
+    assert isinstance(lropt_site.merge_streams(cut)[0], nbformat.NotebookNode)
+    assert coalesce_streams([_stream("a"), _stream("\nb\n")])[0]["text"] == "a\n\nb\n"  # myst-nb's blank line
+
+
+def test_merged_text_keeps_myst_nbs_tidying():
+    figure = nbformat.from_dict(
+        {"output_type": "display_data", "data": {"image/png": "AAAA"}, "metadata": {}}
+    )
+    merged = lropt_site.merge_streams(
+        [_stream("x\n", "stderr"), _stream("10%\r"), figure, _stream("100%\n\n"), _stream("y", "stderr")]
+    )
+    assert [(o["output_type"], o.get("name"), o.get("text")) for o in merged] == [
+        ("stream", "stdout", "100%\n"),  # carriage return applied, one final newline, stdout before stderr
+        ("stream", "stderr", "x\ny\n"),
+        ("display_data", None, None),
+    ]
+
+
+def test_the_extension_makes_myst_nb_render_with_merge_streams():
+    from myst_nb.core import render
+
+    lropt_site._merge_streams_exactly()
+    assert render.coalesce_streams is lropt_site.merge_streams
